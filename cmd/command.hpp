@@ -1,0 +1,13 @@
+// The subcommands of bertctl. Each cmd/<name>.cpp declares one options struct, registers its
+// flags with add_<name>_command() and runs through a CLI11 callback; nothing here does arithmetic.
+#pragma once
+#include <CLI/CLI.hpp>  // CLI::App
+
+namespace bertctl {
+
+void add_tokenize_command(CLI::App& root);
+
+// Flags several subcommands share, declared once so their help text agrees everywhere.
+CLI::Option* add_threads_flag(CLI::App& app, int& threads);
+
+}  // namespace bertctl

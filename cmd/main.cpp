@@ -1,0 +1,98 @@
+// bertctl: BERT models in the Unix shell. This file parses the command line, dispatches to the
+// subcommand, and is the one place that catches errors and turns them into exit codes:
+// 0 success, 1 runtime/input/model error, 2 usage error (CLI11's own codes are 100 and up).
+#include <csignal>
+#include <cstdio>
+#include <new>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "command.hpp"
+#include "core/error.hpp"   // bert::Error
+#include "core/file.hpp"    // remove_pending_temporaries
+#include "core/output.hpp"  // BrokenPipe
+#include "core/threads.hpp" // physical_cores
+
+namespace bertctl {
+
+CLI::Option* add_threads_flag(CLI::App& app, int& threads) {
+  threads = bert::physical_cores();
+  return app.add_option("-t,--threads", threads, "Worker threads (default: physical cores)")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+}
+
+}  // namespace bertctl
+
+namespace {
+
+void on_fatal_signal(int sig) {
+  bert::remove_pending_temporaries();  // never leave a half-written output file behind
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
+std::string command_name(const CLI::App& app) {
+  for (const CLI::App* sub : app.get_subcommands()) return sub->get_name();
+  return "";
+}
+
+void print_error(const std::string& command, const std::string& message) {
+  if (command.empty())
+    std::fprintf(stderr, "bertctl: %s\n", message.c_str());
+  else
+    std::fprintf(stderr, "bertctl: %s: %s\n", command.c_str(), message.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);  // a closed pipe shows up as EPIPE -> BrokenPipe -> exit 0
+  std::signal(SIGINT, on_fatal_signal);
+  std::signal(SIGTERM, on_fatal_signal);
+
+  CLI::App app{"bertctl: BERT models as Unix filters (tokenize, encode, fill-mask, classify, finetune, convert)"};
+  app.name("bertctl");
+  app.set_version_flag("--version", "bertctl " BERTCTL_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough(false);
+
+  bertctl::add_tokenize_command(app);
+
+  std::string help_topic;
+  CLI::App* help = app.add_subcommand("help", "Show the help of a subcommand");
+  help->add_option("command", help_topic, "Subcommand to describe");
+  help->callback([&] {
+    if (help_topic.empty()) throw CLI::CallForHelp();
+    CLI::App* sub = app.get_subcommand(help_topic);  // throws OptionNotFound for unknown names
+    std::fputs(sub->help().c_str(), stdout);
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::OptionNotFound& e) {  // `bertctl help nosuch`
+    print_error("help", e.what());
+    return 2;
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    print_error(command_name(app), e.what());
+    std::fprintf(stderr, "Run 'bertctl %s--help' for usage.\n",
+                 command_name(app).empty() ? "" : (command_name(app) + " ").c_str());
+    return 2;
+  } catch (const bert::BrokenPipe&) {
+    return 0;
+  } catch (const bert::Error& e) {
+    print_error(command_name(app), e.what());
+    return e.kind() == bert::ErrorKind::ERROR_USAGE ? 2 : 1;
+  } catch (const std::bad_alloc&) {
+    print_error(command_name(app), "out of memory");
+    return 1;
+  } catch (const std::exception& e) {
+    print_error(command_name(app), std::string("internal error: ") + e.what());
+    return 1;
+  }
+  std::fflush(stdout);
+  if (std::ferror(stdout)) return 1;
+  return 0;
+}

@@ -1,0 +1,66 @@
+// Files in and out: whole-file reads, read-only memory maps, and output written to a temporary
+// name that is renamed over the target only when complete (so no half-written file is ever seen).
+//
+//   std::string text = bert::read_file("config.json");
+//   bert::MappedFile weights("model.gguf");           // weights.data(), weights.size()
+//   bert::AtomicFile out("model.gguf");               // write through out.handle() or out.write()
+//   out.write(bytes, n); out.commit();                // rename happens here; the destructor
+//                                                     // removes the temporary otherwise
+#pragma once
+#include <cstddef>     // size_t
+#include <cstdio>      // FILE
+#include <string>
+
+namespace bert {
+
+// Whole file as bytes. Throws ERROR_IO naming the path ("cannot open X: No such file or directory").
+std::string read_file(const std::string& path);
+
+class MappedFile {
+ public:
+  MappedFile() = default;
+  explicit MappedFile(const std::string& path);
+  ~MappedFile();
+  MappedFile(MappedFile&& other) noexcept;
+  MappedFile& operator=(MappedFile&& other) noexcept;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  const unsigned char* data() const { return data_; }
+  size_t size() const { return size_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  const unsigned char* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+class AtomicFile {
+ public:
+  explicit AtomicFile(const std::string& path);
+  ~AtomicFile();  // removes the temporary unless commit() succeeded
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  FILE* handle() { return file_; }
+  void write(const void* data, size_t n);
+  void write(const std::string& s) { write(s.data(), s.size()); }
+  size_t tell() const;
+  void commit();  // flush, fsync, close, rename onto the target
+
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::string temp_path_;
+  FILE* file_ = nullptr;
+  int slot_ = -1;  // index in the table of temporaries removed on SIGINT/SIGTERM
+};
+
+// Removes every uncommitted AtomicFile temporary; async-signal-safe (called from signal handlers).
+void remove_pending_temporaries() noexcept;
+
+bool file_exists(const std::string& path);
+
+}  // namespace bert

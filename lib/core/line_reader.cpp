@@ -1,0 +1,118 @@
+#include "core/line_reader.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "core/error.hpp"  // fail_io
+
+namespace bert {
+
+void LineBatch::clear() {
+  data.clear();
+  starts.clear();
+}
+
+LineReader::LineReader(std::vector<std::string> paths) : paths_(std::move(paths)) {
+  if (paths_.empty()) paths_.push_back("-");
+}
+
+LineReader::~LineReader() {
+  if (fd_ > 0) ::close(fd_);
+}
+
+bool LineReader::open_next() {
+  if (fd_ > 0) ::close(fd_);
+  fd_ = -1;
+  if (next_path_ >= paths_.size()) return false;
+  const std::string& p = paths_[next_path_++];
+  if (p == "-") {
+    fd_ = 0;
+    name_ = "<stdin>";
+  } else {
+    fd_ = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) fail_io("cannot open {}: {}", p, std::strerror(errno));
+    name_ = p;
+  }
+  line_no_ = 1;
+  buf_.clear();
+  pos_ = 0;
+  scanned_ = 0;
+  eof_ = false;
+  return true;
+}
+
+bool LineReader::fill() {
+  if (eof_) return false;
+  if (pos_ > 0) {  // keep only the unconsumed tail
+    buf_.erase(0, pos_);
+    scanned_ = scanned_ > pos_ ? scanned_ - pos_ : 0;
+    pos_ = 0;
+  }
+  size_t old = buf_.size();
+  buf_.resize(old + (1 << 16));
+  for (;;) {
+    ssize_t n = ::read(fd_, buf_.data() + old, 1 << 16);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;
+      buf_.resize(old);
+      if (e == EISDIR) fail_io("cannot read {}: is a directory", name_);
+      fail_io("cannot read {}: {}", name_, std::strerror(e));
+    }
+    buf_.resize(old + size_t(n));
+    if (n == 0) eof_ = true;
+    return n > 0;
+  }
+}
+
+bool LineReader::next_batch(LineBatch& batch, size_t max_lines, size_t max_bytes) {
+  batch.clear();
+  for (;;) {
+    if (fd_ < 0 && !open_next()) return false;
+    // Complete lines already buffered.
+    while (batch.size() < max_lines && batch.data.size() < max_bytes) {
+      const char* begin = buf_.data() + pos_;
+      size_t from = std::max(pos_, scanned_);  // a long line is not scanned again after each read
+      const void* nl = std::memchr(buf_.data() + from, '\n', buf_.size() - from);
+      if (!nl) {
+        scanned_ = buf_.size();
+        break;
+      }
+      size_t len = size_t(static_cast<const char*>(nl) - begin);
+      if (batch.starts.empty()) {
+        batch.starts.push_back(0);
+        batch.source = name_;
+        batch.first_line = line_no_;
+      }
+      batch.data.append(begin, len);
+      batch.starts.push_back(batch.data.size());
+      pos_ += len + 1;
+      ++line_no_;
+    }
+    if (batch.size() > 0) {
+      batch.sequence = batches_++;
+      return true;
+    }
+    if (!fill()) {
+      // End of this input: a last line without '\n' is still a line.
+      if (pos_ < buf_.size()) {
+        batch.starts = {0, buf_.size() - pos_};
+        batch.data.assign(buf_, pos_, std::string::npos);
+        batch.source = name_;
+        batch.first_line = line_no_++;
+        batch.sequence = batches_++;
+        pos_ = buf_.size();
+        return true;
+      }
+      if (fd_ > 0) ::close(fd_);
+      fd_ = -1;
+      // stdin is never reopened (fd 0 is left open).
+    }
+  }
+}
+
+}  // namespace bert

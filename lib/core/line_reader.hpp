@@ -1,0 +1,60 @@
+// LineReader: the records of a Unix filter. Reads the given files in order ("-" or no file at all
+// means standard input), splits on '\n' only (a '\r' stays in the text; the tokenizer treats it as
+// whitespace), and hands out batches of whole lines without waiting for more input than one read
+// returns, so interactive pipes get answers line by line.
+//
+//   bert::LineReader reader(paths);
+//   bert::LineBatch batch;
+//   while (reader.next_batch(batch, 1024)) for (size_t i = 0; i < batch.size(); ++i) use(batch.line(i));
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bert {
+
+// Consecutive lines of one input.
+struct LineBatch {
+  std::string source;          // file name, or "<stdin>"
+  uint64_t first_line = 1;     // 1-based number of line(0) in its input
+  uint64_t sequence = 0;       // position of this batch in the whole run, from 0
+  std::string data;            // the lines, without their '\n'
+  std::vector<size_t> starts;  // line i is data[starts[i], starts[i+1])
+
+  size_t size() const { return starts.empty() ? 0 : starts.size() - 1; }
+  std::string_view line(size_t i) const {
+    return std::string_view(data).substr(starts[i], starts[i + 1] - starts[i]);
+  }
+  uint64_t line_number(size_t i) const { return first_line + i; }
+  void clear();
+};
+
+class LineReader {
+ public:
+  explicit LineReader(std::vector<std::string> paths);
+  ~LineReader();
+  LineReader(const LineReader&) = delete;
+  LineReader& operator=(const LineReader&) = delete;
+
+  // Fills `batch` with at least one and at most max_lines lines (all from one input); false at the
+  // end of all inputs. Throws bert::Error (ERROR_IO) naming a file that cannot be opened or read.
+  bool next_batch(LineBatch& batch, size_t max_lines = 1024, size_t max_bytes = 1 << 20);
+
+ private:
+  bool open_next();
+  bool fill();  // one read(); false at end of the current input
+
+  std::vector<std::string> paths_;
+  size_t next_path_ = 0;
+  int fd_ = -1;
+  std::string name_;
+  uint64_t line_no_ = 1;
+  uint64_t batches_ = 0;
+  std::string buf_;    // bytes read but not handed out
+  size_t pos_ = 0;     // start of the unconsumed part of buf_
+  size_t scanned_ = 0; // buf_[pos_, scanned_) holds no '\n'
+  bool eof_ = false;
+};
+
+}  // namespace bert

@@ -1,0 +1,39 @@
+// Output: buffered writes to standard output (or a file) that notice a closed pipe. When the
+// reader goes away (`bertctl ... | head`), write() throws BrokenPipe, which cmd/main.cpp turns
+// into a quiet, successful exit, as ripgrep does.
+//
+//   bert::Output out;                 // stdout
+//   out.write("hello\n"); out.flush();
+#pragma once
+#include <exception>
+#include <string>
+#include <string_view>
+
+namespace bert {
+
+struct BrokenPipe : std::exception {
+  const char* what() const noexcept override { return "broken pipe"; }
+};
+
+class Output {
+ public:
+  Output();                           // standard output
+  explicit Output(int fd, std::string name);
+  ~Output();                          // flushes, ignoring errors (call flush() to see them)
+  Output(const Output&) = delete;
+  Output& operator=(const Output&) = delete;
+
+  void write(std::string_view s);
+  void flush();
+
+ private:
+  int fd_;
+  std::string name_;
+  std::string buf_;
+};
+
+// JSON text helpers for the hand-written JSONL writers on hot paths.
+void append_json_string(std::string& out, std::string_view utf8);  // with quotes, escaped
+void append_float(std::string& out, float v);  // shortest text that reads back as the same float
+
+}  // namespace bert

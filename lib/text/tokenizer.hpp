@@ -1,0 +1,112 @@
+// Tokenizer: Hugging Face's BERT tokenizer (the slow BertTokenizer; the Rust BertNormalizer +
+// BertPreTokenizer + WordPiece agree with it except where fixtures/README.md says otherwise).
+//
+//   auto tok = bert::text::Tokenizer::from_path("model_dir_or_vocab.txt");  // or tokenizer.json
+//   bert::text::EncodeOptions opt;  opt.max_length = 128;
+//   bert::text::Encoding e = tok.encode("Hello, world!", opt);       // ids 101 7592 1010 2088 999 102
+//   bert::text::Encoding p = tok.encode_pair("How old?", "Six.", opt);  // type_ids 0.. then 1..
+//   tok.token(e.ids[1]) == "hello";
+//
+// Thread-safe: encode() is const and allocates only its result, so many threads may share one
+// Tokenizer.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace bert::text {
+
+struct TokenizerConfig {
+  bool lowercase = true;                     // do_lower_case
+  std::optional<bool> strip_accents;         // unset: follows lowercase (as in the reference)
+  bool tokenize_chinese_chars = true;        // spaces around CJK ideographs
+  int max_input_chars_per_word = 100;        // longer words become [UNK]
+  std::string unk_token = "[UNK]";
+  std::string cls_token = "[CLS]";
+  std::string sep_token = "[SEP]";
+  std::string pad_token = "[PAD]";
+  std::string mask_token = "[MASK]";
+  std::vector<std::string> extra_special_tokens;  // added tokens that are never split
+  int model_max_length = 0;                  // 0 = unknown
+};
+
+enum class OffsetUnit { OFFSET_CHARS, OFFSET_BYTES };
+
+struct EncodeOptions {
+  bool add_special_tokens = true;  // [CLS] A [SEP] (B [SEP])
+  int max_length = 0;              // 0 = no truncation; counts special tokens; longest-first for pairs
+  bool pad_to_max_length = false;  // pad with [PAD] up to max_length
+  OffsetUnit offset_unit = OffsetUnit::OFFSET_CHARS;
+};
+
+// One tokenized text (or pair). All vectors have the same length.
+struct Encoding {
+  std::vector<int32_t> ids;
+  std::vector<int32_t> type_ids;        // 0 for [CLS] A [SEP], 1 for B [SEP]
+  std::vector<uint8_t> attention_mask;  // 0 at padding
+  // [start, end) into the original text of the segment the token came from (chars or bytes per
+  // EncodeOptions); special and padding tokens get {0, 0}.
+  std::vector<std::pair<uint32_t, uint32_t>> offsets;
+  size_t num_tokens_untruncated = 0;    // length before truncation, with special tokens
+};
+
+class Vocab {
+ public:
+  Vocab() = default;
+  explicit Vocab(std::vector<std::string> tokens);  // id = position
+  static Vocab from_vocab_txt(const std::string& path);  // one token per line, HF vocab.txt
+
+  size_t size() const { return tokens_.size(); }
+  const std::string& token(int32_t id) const { return tokens_.at(size_t(id)); }
+  std::optional<int32_t> find(std::string_view token) const;
+  const std::vector<std::string>& tokens() const { return tokens_; }
+
+ private:
+  std::vector<std::string> tokens_;
+  std::unordered_map<std::string, int32_t> ids_;
+};
+
+class Tokenizer {
+ public:
+  Tokenizer(Vocab vocab, TokenizerConfig config);
+
+  // A directory (tokenizer.json, else vocab.txt + tokenizer_config.json + special_tokens_map.json),
+  // a vocab.txt file, or a tokenizer.json file. Throws bert::Error naming the file on failure.
+  static Tokenizer from_path(const std::string& path);
+
+  Encoding encode(std::string_view text, const EncodeOptions& options = {}) const;
+  Encoding encode_pair(std::string_view a, std::string_view b, const EncodeOptions& options = {}) const;
+
+  // The words after cleaning, normalisation and splitting, before WordPiece (for tests).
+  std::vector<std::string> basic_tokens(std::string_view text) const;
+
+  const Vocab& vocab() const { return vocab_; }
+  const TokenizerConfig& config() const { return config_; }
+  const std::string& token(int32_t id) const { return vocab_.token(id); }
+  int32_t cls_id() const { return cls_id_; }
+  int32_t sep_id() const { return sep_id_; }
+  int32_t pad_id() const { return pad_id_; }
+  int32_t unk_id() const { return unk_id_; }
+  std::optional<int32_t> mask_id() const { return mask_id_; }
+
+  // Tokens joined, "##" pieces glued, special tokens skipped (HF decode with clean-up of spaces).
+  std::string decode(const std::vector<int32_t>& ids, bool skip_special_tokens = true) const;
+
+ private:
+  // Implementation in tokenizer.cpp and its helpers (normalizer, wordpiece).
+  struct Piece {
+    int32_t id;
+    uint32_t begin, end;  // byte offsets into the text
+  };
+  void tokenize_into(std::string_view text, std::vector<Piece>& out) const;
+
+  Vocab vocab_;
+  TokenizerConfig config_;
+  int32_t cls_id_ = -1, sep_id_ = -1, pad_id_ = -1, unk_id_ = -1;
+  std::optional<int32_t> mask_id_;
+};
+
+}  // namespace bert::text

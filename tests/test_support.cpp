@@ -1,0 +1,69 @@
+#include "test_support.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+namespace bert::test {
+
+namespace fs = std::filesystem;
+
+static fs::path shared_root() {
+  if (const char* env = std::getenv("BERTCTL_SHARED"); env && *env) return env;
+  return fs::path(BERTCTL_SOURCE_DIR) / ".." / "shared";
+}
+
+fs::path shared_path(const std::string& rel) {
+  fs::path p = shared_root() / rel;
+  if (!fs::exists(p)) {
+    std::fprintf(stderr, "SKIPPED: %s not found (set BERTCTL_SHARED to the shared data folder)\n",
+                 p.string().c_str());
+    std::exit(77);
+  }
+  return p;
+}
+
+fs::path testdata_path(const std::string& rel) { return fs::path(BERTCTL_SOURCE_DIR) / "testdata" / rel; }
+
+nlohmann::json read_json(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot open " + path.string());
+  return nlohmann::json::parse(in);
+}
+
+double max_abs_diff(std::span<const float> got, std::span<const float> want, double tol,
+                    const std::string& what) {
+  if (got.size() != want.size()) {
+    std::fprintf(stderr, "%s: size %zu != %zu\n", what.c_str(), got.size(), want.size());
+    return INFINITY;
+  }
+  double worst = 0;
+  int printed = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    double d = std::fabs(double(got[i]) - double(want[i]));
+    if (std::isnan(d)) d = INFINITY;
+    if (tol >= 0 && d > tol && printed < 5) {
+      std::fprintf(stderr, "%s[%zu]: got %.8g want %.8g (diff %.3g)\n", what.c_str(), i, got[i], want[i], d);
+      ++printed;
+    }
+    worst = std::max(worst, d);
+  }
+  return worst;
+}
+
+static void flatten(const nlohmann::json& j, std::vector<float>& out) {
+  if (j.is_array()) {
+    for (const auto& x : j) flatten(x, out);
+  } else {
+    out.push_back(j.get<float>());
+  }
+}
+
+std::vector<float> to_floats(const nlohmann::json& array) {
+  std::vector<float> out;
+  flatten(array, out);
+  return out;
+}
+
+}  // namespace bert::test

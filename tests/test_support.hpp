@@ -1,0 +1,31 @@
+// Helpers for unit tests: where ../shared is, reading its JSON, comparing float arrays.
+//
+//   auto dir = bert::test::shared_path("fixtures/tiny-uncased-mlm");   // skips (exit 77) if absent
+//   auto j = bert::test::read_json(dir / "config.json");
+//   CHECK(bert::test::max_abs_diff(got, want) <= 1e-4);
+#pragma once
+#include <filesystem>   // path
+#include <span>         // span
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>  // json
+
+namespace bert::test {
+
+// $BERTCTL_SHARED/rel (default ../shared beside the repository). When the folder is absent the
+// test binary prints why and exits with 77, which CTest reports as skipped.
+std::filesystem::path shared_path(const std::string& rel);
+
+// This repository's own testdata/ folder.
+std::filesystem::path testdata_path(const std::string& rel);
+
+nlohmann::json read_json(const std::filesystem::path& path);
+
+// Largest |a[i] - b[i]|; prints the first few mismatches above tol (llm.c check_tensor style).
+double max_abs_diff(std::span<const float> got, std::span<const float> want, double tol = -1,
+                    const std::string& what = "");
+
+std::vector<float> to_floats(const nlohmann::json& array);  // flattens nested arrays
+
+}  // namespace bert::test
