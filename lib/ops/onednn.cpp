@@ -1,0 +1,480 @@
+// The ops of ops.hpp on oneDNN: the only file that includes oneDNN. Each primitive is created
+// once per shape and cached ("create once, execute many times"); transposed operands are strides,
+// never copies; bias, activation and residual are post-ops of the matmul.
+//
+// Debian ships oneDNN 2.6 (operation descriptors, `append_eltwise(scale, ...)`, output scales).
+// oneDNN 3.x replaced those; the #if below is where a port would start.
+#include "ops/ops.hpp"
+
+#include <omp.h>
+
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <fmt/format.h>  // cache keys
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "core/error.hpp"  // BERT_CHECK
+
+#if DNNL_VERSION_MAJOR != 2
+#error "lib/ops/onednn.cpp is written against the oneDNN 2.x API (Debian 12 ships 2.6)"
+#endif
+
+namespace bert::ops {
+
+using dnnl::algorithm;
+using dnnl::memory;
+using dt = dnnl::memory::data_type;
+using dims = dnnl::memory::dims;
+
+namespace {
+
+struct Runtime {
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  dnnl::stream stream{engine};
+};
+
+Runtime& rt() {
+  static Runtime r;
+  return r;
+}
+
+// A cache of primitives (and whatever else an op needs per shape), keyed by a string that spells
+// out every parameter the primitive depends on.
+template <class Entry>
+class PrimitiveCache {
+ public:
+  template <class Make>
+  Entry& get(const std::string& key, Make make) {
+    std::lock_guard lock(mutex_);
+    auto it = map_.find(key);
+    if (it == map_.end()) it = map_.emplace(key, std::make_unique<Entry>(make())).first;
+    return *it->second;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::unique_ptr<Entry>> map_;
+};
+
+memory::desc plain(dims d) {  // row-major
+  dims strides(d.size());
+  memory::dim s = 1;
+  for (size_t i = d.size(); i-- > 0;) {
+    strides[i] = s;
+    s *= d[i];
+  }
+  return memory::desc(d, dt::f32, strides);
+}
+
+memory mem(const memory::desc& md, const void* p) {
+  return memory(md, rt().engine, const_cast<void*>(p));
+}
+
+void run(const dnnl::primitive& prim, const std::unordered_map<int, memory>& args) {
+  prim.execute(rt().stream, args);
+  rt().stream.wait();
+}
+
+algorithm eltwise_algorithm(Activation act) {
+  switch (act) {
+    case Activation::ACT_GELU_ERF: return algorithm::eltwise_gelu_erf;
+    case Activation::ACT_GELU_TANH: return algorithm::eltwise_gelu_tanh;
+    case Activation::ACT_RELU: return algorithm::eltwise_relu;
+    case Activation::ACT_TANH: return algorithm::eltwise_tanh;
+    case Activation::ACT_NONE: break;
+  }
+  BERT_CHECK(false);
+  return algorithm::undef;
+}
+
+// Scratch buffers for intermediate results, one set per thread, grown as needed.
+float* scratch(int slot, size_t n) {
+  thread_local std::vector<float> buffers[4];
+  auto& b = buffers[slot];
+  if (b.size() < n) b.resize(n);
+  return b.data();
+}
+
+void add_into(float* dst, const float* src, size_t n) {
+  for (size_t i = 0; i < n; ++i) dst[i] += src[i];
+}
+
+// ---- matmul -----------------------------------------------------------------------------------
+
+struct MatmulEntry {
+  dnnl::matmul::primitive_desc pd;
+  dnnl::matmul prim;
+};
+PrimitiveCache<MatmulEntry> matmul_cache;
+
+MatmulEntry make_matmul(const memory::desc& a, const memory::desc& b, const memory::desc* bias,
+                        const memory::desc& c, const dnnl::primitive_attr& attr) {
+  auto desc = bias ? dnnl::matmul::desc(a, b, *bias, c) : dnnl::matmul::desc(a, b, c);
+  dnnl::matmul::primitive_desc pd(desc, attr, rt().engine);
+  return MatmulEntry{pd, dnnl::matmul(pd)};
+}
+
+// Weights repacked once into the layout the matmul prefers, keyed by address and layout.
+struct PackedWeight {
+  memory packed;
+};
+PrimitiveCache<PackedWeight> packed_cache;
+
+std::string md_key(const memory::desc& md) {
+  std::string k;
+  for (auto d : md.dims()) k += fmt::format("{},", d);
+  k += ":";
+  for (int i = 0; i < md.data.ndims; ++i) k += fmt::format("{},", md.data.format_desc.blocking.strides[i]);
+  k += fmt::format(":{}", int(md.data.format_kind));
+  for (int i = 0; i < md.data.format_desc.blocking.inner_nblks; ++i)
+    k += fmt::format("/{}x{}", md.data.format_desc.blocking.inner_idxs[i],
+                     md.data.format_desc.blocking.inner_blks[i]);
+  return k;
+}
+
+struct LinearEntry {
+  MatmulEntry mm;
+  bool packed;
+};
+PrimitiveCache<LinearEntry> linear_cache;
+
+LinearEntry& linear_entry(int M, int K, int N, bool has_bias, Activation act, bool residual, bool frozen) {
+  std::string key = fmt::format("lin:{}:{}:{}:{}:{}:{}:{}", M, K, N, has_bias, int(act), residual, frozen);
+  return linear_cache.get(key, [&] {
+    memory::desc x = plain({M, K});
+    // Wᵀ (K,N) is the stored W (N,K) read with swapped strides.
+    memory::desc w = frozen ? memory::desc({K, N}, dt::f32, memory::format_tag::any)
+                            : memory::desc({K, N}, dt::f32, dims{1, K});
+    memory::desc b = plain({1, N});
+    memory::desc y = plain({M, N});
+    dnnl::post_ops po;
+    if (residual) po.append_binary(algorithm::binary_add, y);
+    if (act != Activation::ACT_NONE) po.append_eltwise(1.f, eltwise_algorithm(act), 0.f, 0.f);
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(po);
+    LinearEntry e{make_matmul(x, w, has_bias ? &b : nullptr, y, attr), frozen};
+    return e;
+  });
+}
+
+memory packed_weight(const LinearEntry& e, const float* weight, int K, int N) {
+  memory::desc want = e.mm.pd.weights_desc();
+  memory::desc stored({K, N}, dt::f32, dims{1, K});
+  if (want == stored) return mem(stored, weight);
+  std::string key = fmt::format("{}:{}", static_cast<const void*>(weight), md_key(want));
+  return packed_cache
+      .get(key,
+           [&] {
+             PackedWeight p{memory(want, rt().engine)};
+             memory src = mem(stored, weight);
+             dnnl::reorder(src, p.packed).execute(rt().stream, src, p.packed);
+             rt().stream.wait();
+             return p;
+           })
+      .packed;
+}
+
+}  // namespace
+
+void set_num_threads(int threads) { omp_set_num_threads(threads > 0 ? threads : 1); }
+int num_threads() { return omp_get_max_threads(); }
+
+void linear_forward(float* y, const float* x, const LinearWeights& w, int M, Activation act,
+                    const float* residual) {
+  const int K = w.in_features, N = w.out_features;
+  LinearEntry& e = linear_entry(M, K, N, w.bias != nullptr, act, residual != nullptr, w.frozen);
+  memory wm = w.frozen ? packed_weight(e, w.weight, K, N) : mem(e.mm.pd.weights_desc(), w.weight);
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, mem(plain({M, K}), x)},
+                                       {DNNL_ARG_WEIGHTS, wm},
+                                       {DNNL_ARG_DST, mem(plain({M, N}), y)}};
+  if (w.bias) args.emplace(DNNL_ARG_BIAS, mem(plain({1, N}), w.bias));
+  if (residual) args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, mem(plain({M, N}), residual));
+  run(e.mm.prim, args);
+}
+
+const char* linear_implementation(int M, int K, int N, bool frozen) {
+  return linear_entry(M, K, N, true, Activation::ACT_NONE, false, frozen).mm.pd.impl_info_str();
+}
+
+namespace {
+
+// c (+)= scale · a·b for (possibly batched, strided) a, b, c; `accumulate` adds into c.
+MatmulEntry& strided_matmul(const memory::desc& a, const memory::desc& b, const memory::desc& c,
+                            float scale, bool accumulate) {
+  std::string key = fmt::format("mm:{}|{}|{}|{}|{}", md_key(a), md_key(b), md_key(c), scale, accumulate);
+  return matmul_cache.get(key, [&] {
+    dnnl::primitive_attr attr;
+    if (scale != 1.f) attr.set_output_scales(0, {scale});
+    if (accumulate) {
+      dnnl::post_ops po;
+      po.append_sum(1.f);
+      attr.set_post_ops(po);
+    }
+    return make_matmul(a, b, nullptr, c, attr);
+  });
+}
+
+void matmul_into(float* c, const memory::desc& cd, const float* a, const memory::desc& ad, const float* b,
+                 const memory::desc& bd, float scale, bool accumulate) {
+  MatmulEntry& e = strided_matmul(ad, bd, cd, scale, accumulate);
+  run(e.prim, {{DNNL_ARG_SRC, mem(ad, a)}, {DNNL_ARG_WEIGHTS, mem(bd, b)}, {DNNL_ARG_DST, mem(cd, c)}});
+}
+
+}  // namespace
+
+void linear_backward(float* dx, float* dweight, float* dbias, const float* dy, const float* x,
+                     const LinearWeights& w, int M) {
+  const int K = w.in_features, N = w.out_features;
+  if (dx)  // dx (M,K) += dy (M,N) · W (N,K)
+    matmul_into(dx, plain({M, K}), dy, plain({M, N}), w.weight, plain({N, K}), 1.f, true);
+  if (dweight)  // dW (N,K) += dyᵀ (N,M) · x (M,K); dyᵀ is dy with swapped strides
+    matmul_into(dweight, plain({N, K}), dy, memory::desc({N, M}, dt::f32, dims{1, N}), x, plain({M, K}),
+                1.f, true);
+  if (dbias)
+    for (int m = 0; m < M; ++m) add_into(dbias, dy + size_t(m) * N, size_t(N));
+}
+
+// ---- layer norm -------------------------------------------------------------------------------
+
+namespace {
+
+struct LayerNormEntry {
+  dnnl::layer_normalization_forward::primitive_desc fwd_pd;
+  dnnl::layer_normalization_forward fwd;
+  dnnl::layer_normalization_backward::primitive_desc bwd_pd;
+  dnnl::layer_normalization_backward bwd;
+};
+PrimitiveCache<LayerNormEntry> layernorm_cache;
+
+const auto kScaleShift = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
+
+LayerNormEntry& layernorm_entry(int M, int C, float eps, bool training) {
+  std::string key = fmt::format("ln:{}:{}:{}:{}", M, C, eps, training);
+  return layernorm_cache.get(key, [&] {
+    memory::desc data = plain({M, C}), stat = plain({M});
+    auto prop = training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
+    dnnl::layer_normalization_forward::primitive_desc fpd(
+        dnnl::layer_normalization_forward::desc(prop, data, stat, eps, kScaleShift), rt().engine);
+    LayerNormEntry e{fpd, dnnl::layer_normalization_forward(fpd), {}, {}};
+    if (training) {
+      e.bwd_pd = dnnl::layer_normalization_backward::primitive_desc(
+          dnnl::layer_normalization_backward::desc(dnnl::prop_kind::backward, data, data, stat, eps,
+                                                   kScaleShift),
+          rt().engine, fpd);
+      e.bwd = dnnl::layer_normalization_backward(e.bwd_pd);
+    }
+    return e;
+  });
+}
+
+}  // namespace
+
+void layernorm_forward(float* y, float* mean, float* var, const float* x, const float* gamma,
+                       const float* beta, int M, int C, float eps) {
+  const bool training = mean != nullptr;
+  LayerNormEntry& e = layernorm_entry(M, C, eps, training);
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, mem(plain({M, C}), x)},
+                                       {DNNL_ARG_DST, mem(plain({M, C}), y)},
+                                       {DNNL_ARG_SCALE, mem(plain({C}), gamma)},
+                                       {DNNL_ARG_SHIFT, mem(plain({C}), beta)}};
+  if (training) {
+    args.emplace(DNNL_ARG_MEAN, mem(plain({M}), mean));
+    args.emplace(DNNL_ARG_VARIANCE, mem(plain({M}), var));
+  }
+  run(e.fwd, args);
+}
+
+void layernorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x,
+                        const float* mean, const float* var, const float* gamma, int M, int C, float eps) {
+  LayerNormEntry& e = layernorm_entry(M, C, eps, true);
+  // oneDNN overwrites its outputs; ours accumulate.
+  float* tdx = scratch(0, size_t(M) * C);
+  float* tdg = scratch(1, size_t(C));
+  float* tdb = scratch(2, size_t(C));
+  run(e.bwd, {{DNNL_ARG_SRC, mem(plain({M, C}), x)},
+              {DNNL_ARG_MEAN, mem(plain({M}), mean)},
+              {DNNL_ARG_VARIANCE, mem(plain({M}), var)},
+              {DNNL_ARG_DIFF_DST, mem(plain({M, C}), dy)},
+              {DNNL_ARG_SCALE, mem(plain({C}), gamma)},
+              // oneDNN 2.6 insists on a shift argument here though the gradient never reads it.
+              {DNNL_ARG_SHIFT, mem(plain({C}), gamma)},
+              {DNNL_ARG_DIFF_SRC, mem(plain({M, C}), tdx)},
+              {DNNL_ARG_DIFF_SCALE, mem(plain({C}), tdg)},
+              {DNNL_ARG_DIFF_SHIFT, mem(plain({C}), tdb)}});
+  if (dx) add_into(dx, tdx, size_t(M) * C);
+  if (dgamma) add_into(dgamma, tdg, size_t(C));
+  if (dbeta) add_into(dbeta, tdb, size_t(C));
+}
+
+// ---- activations ------------------------------------------------------------------------------
+
+namespace {
+
+struct EltwiseEntry {
+  dnnl::eltwise_forward::primitive_desc fwd_pd;
+  dnnl::eltwise_forward fwd;
+  dnnl::eltwise_backward bwd;
+};
+PrimitiveCache<EltwiseEntry> eltwise_cache;
+
+EltwiseEntry& eltwise_entry(size_t n, Activation act) {
+  std::string key = fmt::format("elt:{}:{}", n, int(act));
+  return eltwise_cache.get(key, [&] {
+    memory::desc md = plain({memory::dim(n)});
+    algorithm alg = eltwise_algorithm(act);
+    dnnl::eltwise_forward::primitive_desc fpd(
+        dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_training, alg, md, 0.f, 0.f), rt().engine);
+    dnnl::eltwise_backward::primitive_desc bpd(dnnl::eltwise_backward::desc(alg, md, md, 0.f, 0.f),
+                                               rt().engine, fpd);
+    return EltwiseEntry{fpd, dnnl::eltwise_forward(fpd), dnnl::eltwise_backward(bpd)};
+  });
+}
+
+}  // namespace
+
+void activation_forward(float* y, const float* x, size_t n, Activation act) {
+  if (act == Activation::ACT_NONE) {
+    if (y != x) std::memcpy(y, x, n * sizeof(float));
+    return;
+  }
+  EltwiseEntry& e = eltwise_entry(n, act);
+  memory::desc md = plain({memory::dim(n)});
+  run(e.fwd, {{DNNL_ARG_SRC, mem(md, x)}, {DNNL_ARG_DST, mem(md, y)}});
+}
+
+void activation_backward(float* dx, const float* dy, const float* x, size_t n, Activation act) {
+  if (act == Activation::ACT_NONE) {
+    add_into(dx, dy, n);
+    return;
+  }
+  EltwiseEntry& e = eltwise_entry(n, act);
+  memory::desc md = plain({memory::dim(n)});
+  float* t = scratch(0, n);
+  run(e.bwd, {{DNNL_ARG_SRC, mem(md, x)}, {DNNL_ARG_DIFF_DST, mem(md, dy)}, {DNNL_ARG_DIFF_SRC, mem(md, t)}});
+  add_into(dx, t, n);
+}
+
+// ---- softmax ----------------------------------------------------------------------------------
+
+namespace {
+
+struct SoftmaxEntry {
+  dnnl::softmax_forward fwd;
+  dnnl::softmax_backward bwd;
+};
+PrimitiveCache<SoftmaxEntry> softmax_cache;
+
+SoftmaxEntry& softmax_entry(int rows, int cols) {
+  return softmax_cache.get(fmt::format("sm:{}:{}", rows, cols), [&] {
+    memory::desc md = plain({rows, cols});
+    dnnl::softmax_forward::primitive_desc fpd(
+        dnnl::softmax_forward::desc(dnnl::prop_kind::forward_training, md, 1), rt().engine);
+    dnnl::softmax_backward::primitive_desc bpd(dnnl::softmax_backward::desc(md, md, 1), rt().engine, fpd);
+    return SoftmaxEntry{dnnl::softmax_forward(fpd), dnnl::softmax_backward(bpd)};
+  });
+}
+
+}  // namespace
+
+void softmax_forward(float* y, const float* x, int rows, int cols) {
+  memory::desc md = plain({rows, cols});
+  run(softmax_entry(rows, cols).fwd, {{DNNL_ARG_SRC, mem(md, x)}, {DNNL_ARG_DST, mem(md, y)}});
+}
+
+void softmax_backward(float* dx, const float* dy, const float* y, int rows, int cols) {
+  memory::desc md = plain({rows, cols});
+  float* t = scratch(1, size_t(rows) * cols);
+  run(softmax_entry(rows, cols).bwd,
+      {{DNNL_ARG_DST, mem(md, y)}, {DNNL_ARG_DIFF_DST, mem(md, dy)}, {DNNL_ARG_DIFF_SRC, mem(md, t)}});
+  add_into(dx, t, size_t(rows) * cols);
+}
+
+// ---- attention --------------------------------------------------------------------------------
+
+namespace {
+
+// Views of the fused (B,T,3C) QKV buffer and of (B,T,C) per-head data as (B,H,T,D) tensors.
+struct AttentionViews {
+  memory::desc q, kt, v, ctx, scores, scores_t, mask;
+};
+
+AttentionViews attention_views(const AttentionShape& s) {
+  const memory::dim B = s.B, T = s.T, H = s.H, D = s.D, C = H * D;
+  AttentionViews v;
+  v.q = memory::desc({B, H, T, D}, dt::f32, dims{T * 3 * C, D, 3 * C, 1});   // also k and v
+  v.kt = memory::desc({B, H, D, T}, dt::f32, dims{T * 3 * C, D, 1, 3 * C});  // kᵀ
+  v.v = v.q;
+  v.ctx = memory::desc({B, H, T, D}, dt::f32, dims{T * C, D, C, 1});
+  v.scores = plain({B, H, T, T});
+  v.scores_t = memory::desc({B, H, T, T}, dt::f32, dims{H * T * T, T * T, 1, T});
+  v.mask = plain({B, 1, 1, T});
+  return v;
+}
+
+}  // namespace
+
+void attention_forward(float* ctx, float* probs, const float* qkv, const float* mask_add,
+                       const AttentionShape& s, const float* dropout_mask) {
+  const int C = s.H * s.D;
+  const size_t nprobs = size_t(s.B) * s.H * s.T * s.T;
+  const float scale = 1.f / std::sqrt(float(s.D));
+  AttentionViews v = attention_views(s);
+  // scores = scale · q·kᵀ + mask, the mask broadcast over heads and query positions.
+  std::string key = fmt::format("attn:{}:{}:{}:{}", s.B, s.T, s.H, s.D);
+  MatmulEntry& qk = matmul_cache.get(key, [&] {
+    dnnl::primitive_attr attr;
+    attr.set_output_scales(0, {scale});
+    dnnl::post_ops po;
+    po.append_binary(algorithm::binary_add, v.mask);
+    attr.set_post_ops(po);
+    return make_matmul(v.q, v.kt, nullptr, v.scores, attr);
+  });
+  run(qk.prim, {{DNNL_ARG_SRC, mem(v.q, qkv)},
+                {DNNL_ARG_WEIGHTS, mem(v.kt, qkv + C)},
+                {DNNL_ARG_DST, mem(v.scores, probs)},
+                {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, mem(v.mask, mask_add)}});
+  softmax_forward(probs, probs, s.B * s.H * s.T, s.T);
+  const float* p = probs;
+  if (dropout_mask) {
+    float* dropped = scratch(2, nprobs);
+    for (size_t i = 0; i < nprobs; ++i) dropped[i] = probs[i] * dropout_mask[i];
+    p = dropped;
+  }
+  matmul_into(ctx, v.ctx, p, v.scores, qkv + 2 * C, v.v, 1.f, false);
+}
+
+void attention_backward(float* dqkv, float* scratch_probs, const float* dctx, const float* probs,
+                        const float* qkv, const AttentionShape& s, const float* dropout_mask) {
+  const int C = s.H * s.D;
+  const size_t nprobs = size_t(s.B) * s.H * s.T * s.T;
+  const float scale = 1.f / std::sqrt(float(s.D));
+  AttentionViews v = attention_views(s);
+  const float* p = probs;
+  if (dropout_mask) {
+    float* dropped = scratch(2, nprobs);
+    for (size_t i = 0; i < nprobs; ++i) dropped[i] = probs[i] * dropout_mask[i];
+    p = dropped;
+  }
+  // dV += pᵀ · dctx
+  matmul_into(dqkv + 2 * C, v.v, p, v.scores_t, dctx, v.ctx, 1.f, true);
+  // dP = dctx · vᵀ (then through the dropout mask)
+  float* dp = scratch_probs;
+  matmul_into(dp, v.scores, dctx, v.ctx, qkv + 2 * C, v.kt, 1.f, false);
+  if (dropout_mask)
+    for (size_t i = 0; i < nprobs; ++i) dp[i] *= dropout_mask[i];
+  // dS = softmax'(dP); the 1/sqrt(D) of the forward is folded into the next two matmuls.
+  float* ds = scratch(3, nprobs);
+  std::memset(ds, 0, nprobs * sizeof(float));
+  softmax_backward(ds, dp, probs, s.B * s.H * s.T, s.T);
+  // dQ += scale · dS · k ; dK += scale · dSᵀ · q
+  matmul_into(dqkv, v.q, ds, v.scores, qkv + C, v.q, scale, true);
+  matmul_into(dqkv + C, v.q, ds, v.scores_t, qkv, v.q, scale, true);
+}
+
+}  // namespace bert::ops

@@ -1,0 +1,78 @@
+// The operations a BERT forward and backward pass is made of, on raw float buffers. They run on
+// oneDNN primitives (lib/ops/onednn.cpp is the only file that includes oneDNN); each has a naive
+// double-precision twin in lib/ops/reference.hpp that the tests compare against.
+//
+// Conventions (llm.c): outputs first, then inputs, then weights, then sizes. Letters: B batch,
+// T tokens, C hidden, H heads, D head dim (C = H·D), M rows (= B·T), K in-features, N out-features.
+// `linear` is PyTorch's: y = x·Wᵀ + b with W stored (N, K). Backward functions *accumulate* into
+// every gradient they write (dx, dW, db alike); zeroing is the caller's separate step.
+//
+//   bert::ops::linear_forward(y, x, {W, b, K, N}, M, bert::ops::Activation::ACT_GELU_ERF);
+//   bert::ops::layernorm_forward(y, mean, var, x, gamma, beta, M, C, 1e-12f);
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace bert::ops {
+
+enum class Activation { ACT_NONE, ACT_GELU_ERF, ACT_GELU_TANH, ACT_RELU, ACT_TANH };
+
+// Threads oneDNN may use for the calling thread's primitives (OpenMP underneath).
+void set_num_threads(int threads);
+int num_threads();
+
+// The weights of one Linear layer, in PyTorch layout.
+struct LinearWeights {
+  const float* weight = nullptr;  // (N, K)
+  const float* bias = nullptr;    // (N) or null
+  int in_features = 0;            // K
+  int out_features = 0;           // N
+  // Weights that never change while this process runs (inference) may be repacked once into
+  // oneDNN's preferred blocked layout and cached by address; training weights are read in place.
+  bool frozen = false;
+};
+
+// y (M,N) = act(x (M,K)·Wᵀ + b + residual (M,N)); residual may be null.
+void linear_forward(float* y, const float* x, const LinearWeights& w, int M,
+                    Activation act = Activation::ACT_NONE, const float* residual = nullptr);
+// dx (M,K) += dy·W; dW (N,K) += dyᵀ·x; db (N) += Σ_rows dy. dx, dW or db may be null (skipped).
+void linear_backward(float* dx, float* dweight, float* dbias, const float* dy, const float* x,
+                     const LinearWeights& w, int M);
+
+// y (M,C) = (x - mean) / sqrt(var + eps) · gamma + beta, per row. mean and var (M) are saved for
+// the backward pass; pass null to skip saving (inference).
+void layernorm_forward(float* y, float* mean, float* var, const float* x, const float* gamma,
+                       const float* beta, int M, int C, float eps);
+void layernorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x,
+                        const float* mean, const float* var, const float* gamma, int M, int C,
+                        float eps);
+
+// y (n) = act(x (n)); backward: dx += act'(x)·dy.
+void activation_forward(float* y, const float* x, size_t n, Activation act);
+void activation_backward(float* dx, const float* dy, const float* x, size_t n, Activation act);
+
+// Softmax over the last axis of x (rows, cols), in place allowed; backward dx += from y and dy.
+void softmax_forward(float* y, const float* x, int rows, int cols);
+void softmax_backward(float* dx, const float* dy, const float* y, int rows, int cols);
+
+// Scaled dot-product attention over a fused QKV buffer.
+//   qkv (B,T,3C): per token [q(C) k(C) v(C)], each C = H heads × D.
+//   mask_add (B,T): added to every score of key position t (0 to attend, a large negative
+//   number at padding), as Hugging Face's extended attention mask.
+//   probs (B,H,T,T): the softmax, saved for backward (training) or scratch (inference).
+//   ctx (B,T,C): Σ_t' probs · v, heads concatenated.
+// `dropout_mask` (B,H,T,T, null = none) multiplies the probabilities after the softmax (entries are
+// 0 or 1/(1-p)); probs holds the values before dropout.
+struct AttentionShape {
+  int B, T, H, D;
+};
+void attention_forward(float* ctx, float* probs, const float* qkv, const float* mask_add,
+                       const AttentionShape& s, const float* dropout_mask = nullptr);
+// dqkv (B,T,3C) += gradient of ctx w.r.t. q, k, v; scratch (B,H,T,T) is overwritten.
+void attention_backward(float* dqkv, float* scratch, const float* dctx, const float* probs,
+                        const float* qkv, const AttentionShape& s, const float* dropout_mask = nullptr);
+
+// Name of the oneDNN implementation a linear layer of this shape uses (for benchmarks/diagnostics).
+const char* linear_implementation(int M, int K, int N, bool frozen);
+
+}  // namespace bert::ops
