@@ -59,6 +59,9 @@ int main(int argc, char** argv) {
   app.fallthrough(false);
 
   bertctl::add_tokenize_command(app);
+  bertctl::add_convert_command(app);
+  bertctl::add_info_command(app);
+  bertctl::add_init_command(app);
 
   std::string help_topic;
   CLI::App* help = app.add_subcommand("help", "Show the help of a subcommand");

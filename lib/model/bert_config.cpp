@@ -1,0 +1,214 @@
+#include "model/bert_config.hpp"
+
+#include <nlohmann/json.hpp>  // json
+
+#include "core/error.hpp"  // fail_model
+
+namespace bert::model {
+
+using nlohmann::json;
+
+const char* architecture_name(Architecture a) {
+  switch (a) {
+    case Architecture::ARCH_BERT_MODEL: return "BertModel";
+    case Architecture::ARCH_MASKED_LM: return "BertForMaskedLM";
+    case Architecture::ARCH_SEQUENCE_CLASSIFICATION: return "BertForSequenceClassification";
+    case Architecture::ARCH_PRETRAINING: return "BertForPreTraining";
+  }
+  return "?";
+}
+
+const char* activation_name(ops::Activation a) {
+  switch (a) {
+    case ops::Activation::ACT_GELU_ERF: return "gelu";
+    case ops::Activation::ACT_GELU_TANH: return "gelu_new";
+    case ops::Activation::ACT_RELU: return "relu";
+    case ops::Activation::ACT_TANH: return "tanh";
+    case ops::Activation::ACT_NONE: return "linear";
+  }
+  return "?";
+}
+
+ops::Activation parse_activation(const std::string& name, const std::string& source) {
+  // transformers' ACT2FN: "gelu" is the exact erf form; the tanh approximation goes by several names.
+  if (name == "gelu" || name == "gelu_python") return ops::Activation::ACT_GELU_ERF;
+  if (name == "gelu_new" || name == "gelu_pytorch_tanh" || name == "gelu_fast" || name == "gelu_accurate")
+    return ops::Activation::ACT_GELU_TANH;
+  if (name == "relu") return ops::Activation::ACT_RELU;
+  if (name == "tanh") return ops::Activation::ACT_TANH;
+  fail_model("{}: hidden_act '{}' is not supported (supported: gelu, gelu_new, relu)", source, name);
+}
+
+const char* pooling_name(Pooling p) {
+  switch (p) {
+    case Pooling::POOLING_CLS: return "cls";
+    case Pooling::POOLING_MEAN: return "mean";
+    case Pooling::POOLING_MAX: return "max";
+    case Pooling::POOLING_POOLER: return "pooler";
+    case Pooling::POOLING_NONE: return "none";
+  }
+  return "?";
+}
+
+Pooling parse_pooling(const std::string& name) {
+  for (Pooling p : {Pooling::POOLING_CLS, Pooling::POOLING_MEAN, Pooling::POOLING_MAX, Pooling::POOLING_POOLER,
+                    Pooling::POOLING_NONE})
+    if (name == pooling_name(p)) return p;
+  fail_usage("unknown pooling '{}' (cls, mean, max, pooler, none)", name);
+}
+
+namespace {
+
+int get_int(const json& j, const char* key, const std::string& source, std::optional<int> fallback = {}) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) {
+    if (fallback) return *fallback;
+    fail_model("{}: missing \"{}\"", source, key);
+  }
+  if (!it->is_number_integer()) fail_model("{}: \"{}\" must be an integer", source, key);
+  return it->get<int>();
+}
+
+float get_float(const json& j, const char* key, const std::string& source, float fallback) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  if (!it->is_number()) fail_model("{}: \"{}\" must be a number", source, key);
+  return it->get<float>();
+}
+
+Architecture parse_architecture(const json& j, const std::string& source) {
+  std::string model_type = j.value("model_type", std::string("bert"));
+  if (!j.contains("model_type") || !j["model_type"].is_string()) model_type = "bert";
+  if (model_type != "bert")
+    fail_model("{}: model_type '{}' is not supported (only BERT: bertctl does not run {} models)", source,
+               model_type, model_type);
+  auto it = j.find("architectures");
+  if (it == j.end() || it->is_null() || it->empty()) return Architecture::ARCH_BERT_MODEL;
+  if (!it->is_array() || !(*it)[0].is_string()) fail_model("{}: \"architectures\" must be a list of names", source);
+  const std::string name = (*it)[0].get<std::string>();
+  for (Architecture a : {Architecture::ARCH_BERT_MODEL, Architecture::ARCH_MASKED_LM,
+                         Architecture::ARCH_SEQUENCE_CLASSIFICATION, Architecture::ARCH_PRETRAINING})
+    if (name == architecture_name(a)) return a;
+  fail_model("{}: architecture '{}' is not supported (supported: BertModel, BertForMaskedLM, "
+             "BertForSequenceClassification, BertForPreTraining)",
+             source, name);
+}
+
+}  // namespace
+
+BertConfig parse_hf_config(const std::string& text, const std::string& source) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    fail_model("{}: malformed JSON: {}", source, e.what());
+  }
+  if (!j.is_object()) fail_model("{}: expected a JSON object", source);
+  BertConfig c;
+  c.architecture = parse_architecture(j, source);
+  c.vocab_size = get_int(j, "vocab_size", source);
+  c.hidden_size = get_int(j, "hidden_size", source);
+  c.num_hidden_layers = get_int(j, "num_hidden_layers", source);
+  c.num_attention_heads = get_int(j, "num_attention_heads", source);
+  c.intermediate_size = get_int(j, "intermediate_size", source);
+  c.max_position_embeddings = get_int(j, "max_position_embeddings", source, 512);
+  c.type_vocab_size = get_int(j, "type_vocab_size", source, 2);
+  c.pad_token_id = get_int(j, "pad_token_id", source, 0);
+  c.layer_norm_eps = get_float(j, "layer_norm_eps", source, 1e-12f);
+  c.hidden_dropout_prob = get_float(j, "hidden_dropout_prob", source, 0.1f);
+  c.attention_probs_dropout_prob = get_float(j, "attention_probs_dropout_prob", source, 0.1f);
+  c.classifier_dropout = get_float(j, "classifier_dropout", source, -1.f);
+  c.initializer_range = get_float(j, "initializer_range", source, 0.02f);
+  if (auto it = j.find("hidden_act"); it != j.end()) {
+    if (!it->is_string()) fail_model("{}: \"hidden_act\" must be a name", source);
+    c.hidden_act = parse_activation(it->get<std::string>(), source);
+  }
+  if (auto it = j.find("position_embedding_type"); it != j.end() && it->is_string() && *it != "absolute")
+    fail_model("{}: position_embedding_type '{}' is not supported (only 'absolute')", source,
+               it->get<std::string>());
+  if (auto it = j.find("problem_type"); it != j.end() && it->is_string())
+    c.multi_label = it->get<std::string>() == "multi_label_classification";
+  if (c.has_classifier()) {
+    auto it = j.find("id2label");
+    int n = get_int(j, "num_labels", source, 2);
+    if (it != j.end() && it->is_object()) n = int(it->size());
+    c.labels.resize(size_t(n));
+    for (int i = 0; i < n; ++i) c.labels[size_t(i)] = "LABEL_" + std::to_string(i);
+    if (it != j.end() && it->is_object())
+      for (auto& [k, v] : it->items()) {
+        size_t pos = 0;
+        int id = -1;
+        try {
+          id = std::stoi(k, &pos);
+        } catch (...) {
+        }
+        if (pos != k.size() || id < 0 || id >= n || !v.is_string())
+          fail_model("{}: id2label entry \"{}\" is not an id in 0..{} with a label name", source, k, n - 1);
+        c.labels[size_t(id)] = v.get<std::string>();
+      }
+  }
+  // BertForMaskedLM has no pooler in transformers; the loader turns it on if the weights are there.
+  c.has_pooler = c.architecture != Architecture::ARCH_MASKED_LM;
+  c.validate(source);
+  return c;
+}
+
+void BertConfig::validate(const std::string& source) const {
+  auto positive = [&](int v, const char* name) {
+    if (v <= 0) fail_model("{}: {} must be positive (got {})", source, name, v);
+  };
+  positive(vocab_size, "vocab_size");
+  positive(hidden_size, "hidden_size");
+  positive(num_hidden_layers, "num_hidden_layers");
+  positive(num_attention_heads, "num_attention_heads");
+  positive(intermediate_size, "intermediate_size");
+  positive(max_position_embeddings, "max_position_embeddings");
+  positive(type_vocab_size, "type_vocab_size");
+  if (hidden_size % num_attention_heads != 0)
+    fail_model("{}: hidden_size {} is not a multiple of num_attention_heads {}", source, hidden_size,
+               num_attention_heads);
+  if (pad_token_id < 0 || pad_token_id >= vocab_size)
+    fail_model("{}: pad_token_id {} is outside the vocabulary (size {})", source, pad_token_id, vocab_size);
+  if (has_classifier() && labels.empty()) fail_model("{}: a classifier needs at least one label", source);
+  for (float p : {hidden_dropout_prob, attention_probs_dropout_prob})
+    if (!(p >= 0.f && p < 1.f)) fail_model("{}: dropout probabilities must be in [0, 1)", source);
+  // Sizes so large that tensor byte counts overflow are corrupt files, not models.
+  if (int64_t(vocab_size) * hidden_size > (int64_t(1) << 34) || num_hidden_layers > 1000 ||
+      int64_t(intermediate_size) * hidden_size > (int64_t(1) << 34))
+    fail_model("{}: implausibly large sizes", source);
+}
+
+std::string to_hf_config_json(const BertConfig& c) {
+  json j;
+  j["architectures"] = {architecture_name(c.architecture)};
+  j["model_type"] = "bert";
+  j["vocab_size"] = c.vocab_size;
+  j["hidden_size"] = c.hidden_size;
+  j["num_hidden_layers"] = c.num_hidden_layers;
+  j["num_attention_heads"] = c.num_attention_heads;
+  j["intermediate_size"] = c.intermediate_size;
+  j["hidden_act"] = activation_name(c.hidden_act);
+  j["hidden_dropout_prob"] = c.hidden_dropout_prob;
+  j["attention_probs_dropout_prob"] = c.attention_probs_dropout_prob;
+  j["classifier_dropout"] = c.classifier_dropout >= 0 ? json(c.classifier_dropout) : json(nullptr);
+  j["max_position_embeddings"] = c.max_position_embeddings;
+  j["type_vocab_size"] = c.type_vocab_size;
+  j["initializer_range"] = c.initializer_range;
+  j["layer_norm_eps"] = c.layer_norm_eps;
+  j["pad_token_id"] = c.pad_token_id;
+  j["position_embedding_type"] = "absolute";
+  j["torch_dtype"] = "float32";
+  if (c.has_classifier()) {
+    json id2label = json::object(), label2id = json::object();
+    for (size_t i = 0; i < c.labels.size(); ++i) {
+      id2label[std::to_string(i)] = c.labels[i];
+      label2id[c.labels[i]] = int(i);
+    }
+    j["id2label"] = id2label;
+    j["label2id"] = label2id;
+    if (c.multi_label) j["problem_type"] = "multi_label_classification";
+  }
+  return j.dump(2) + "\n";
+}
+
+}  // namespace bert::model

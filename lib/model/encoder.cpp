@@ -1,0 +1,325 @@
+// BertEmbeddings and BertLayer, forward and backward. Names follow transformers' modeling_bert.py:
+// BertEmbeddings.forward, BertSelfAttention (+ BertSelfOutput) = attention, BertIntermediate,
+// BertOutput.
+#include "model/encoder.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "core/error.hpp"  // fail_input, BERT_CHECK
+#include "ops/ops.hpp"
+
+namespace bert::model {
+
+using ops::Activation;
+
+namespace {
+
+// Hugging Face's extended attention mask: (1 - mask) · finfo(float32).min, added to the scores.
+constexpr float kMaskedScore = std::numeric_limits<float>::lowest();
+
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+void add_into(float* dst, const float* src, size_t n) {
+  for (size_t i = 0; i < n; ++i) dst[i] += src[i];
+}
+
+void multiply_into(float* dst, const float* a, const float* mask, size_t n) {
+  for (size_t i = 0; i < n; ++i) dst[i] = a[i] * mask[i];
+}
+
+}  // namespace
+
+Encoder::Encoder(const BertConfig& config, const BertWeights& weights, bool training)
+    : config_(config), weights_(weights), training_capable_(training) {}
+
+ops::LinearWeights Encoder::linear(const float* w, const float* b, int in, int out) const {
+  return ops::LinearWeights{w, b, in, out, /*frozen=*/!training_capable_};
+}
+
+void Encoder::make_dropout_mask(float* mask, size_t n, float p, uint64_t site) {
+  const float keep_scale = 1.f / (1.f - p);
+  const uint64_t base = splitmix64(dropout_seed_ ^ splitmix64(site));
+  for (size_t i = 0; i < n; ++i) {
+    const double u = double(splitmix64(base + i) >> 11) * 0x1.0p-53;  // uniform in [0, 1)
+    mask[i] = u < p ? 0.f : keep_scale;
+  }
+}
+
+void Encoder::allocate(int B, int T, bool training) {
+  B_ = B;
+  T_ = T;
+  if (B <= capacity_B_ && T <= capacity_T_ && !arena_.empty() && layers_.size() ==
+      (training ? size_t(config_.num_hidden_layers) : 1u))
+    return;
+  // Size for the largest shape seen so far, so alternating shapes do not reallocate.
+  capacity_B_ = std::max(B, capacity_B_);
+  capacity_T_ = std::max(T, capacity_T_);
+  const size_t M = size_t(capacity_B_) * capacity_T_, C = config_.hidden_size, I = config_.intermediate_size;
+  const size_t P = size_t(capacity_B_) * config_.num_attention_heads * capacity_T_ * capacity_T_;
+  const bool attn_drop = training && config_.attention_probs_dropout_prob > 0;
+  const bool hidden_drop = training && config_.hidden_dropout_prob > 0;
+  const int L = training ? config_.num_hidden_layers : 1;
+
+  // Two passes over the same list: count, then hand out pointers.
+  std::vector<std::pair<float**, size_t>> plan;
+  auto want = [&](float*& p, size_t n) { plan.emplace_back(&p, (n + 15) / 16 * 16); };
+  want(mask_add_, size_t(capacity_B_) * capacity_T_);
+  want(embeddings_sum_, M * C);
+  want(embeddings_norm_, M * C);
+  want(embeddings_mean_, M);
+  want(embeddings_var_, M);
+  embeddings_dropout_ = nullptr;
+  if (hidden_drop) want(embeddings_dropout_, M * C);
+  want(embedding_output_, M * C);
+  want(hidden_[0], M * C);
+  want(hidden_[1], M * C);
+  want(scratch_, M * std::max(C, I));
+  layers_.assign(size_t(L), LayerActivations{});
+  for (LayerActivations& a : layers_) {
+    a = LayerActivations{};
+    want(a.qkv, M * 3 * C);
+    want(a.attention_probs, P);
+    if (attn_drop) want(a.attention_dropout, P);
+    want(a.context, M * C);
+    want(a.attention_residual, M * C);
+    if (hidden_drop) want(a.attention_hidden_dropout, M * C);
+    want(a.attention_output, M * C);
+    want(a.attention_mean, M);
+    want(a.attention_var, M);
+    if (training) want(a.intermediate_pre, M * I);
+    want(a.intermediate, M * I);
+    want(a.output_residual, M * C);
+    if (hidden_drop) want(a.output_hidden_dropout, M * C);
+    want(a.layer_output, M * C);
+    want(a.output_mean, M);
+    want(a.output_var, M);
+  }
+  if (training) {
+    want(d_a_, M * C);
+    want(d_b_, M * C);
+    want(d_c_, M * C);
+    want(d_inter_, M * I);
+    want(d_inter_pre_, M * I);
+    want(d_qkv_, M * 3 * C);
+    want(d_probs_, P);
+  }
+  size_t total = 0;
+  for (auto& [p, n] : plan) total += n;
+  arena_.assign(total, 0.f);
+  size_t offset = 0;
+  for (auto& [p, n] : plan) {
+    *p = arena_.data() + offset;
+    offset += n;
+  }
+}
+
+// BertEmbeddings: LayerNorm(word[id] + position[t] + token_type[type]), then dropout.
+void Encoder::embeddings_forward(const EncoderInput& in, bool training) {
+  const int C = config_.hidden_size;
+  const size_t M = size_t(in.B) * in.T;
+  for (size_t i = 0; i < M; ++i) {
+    const int32_t id = in.input_ids[i], type = in.token_type_ids.empty() ? 0 : in.token_type_ids[i];
+    if (id < 0 || id >= config_.vocab_size) fail_input("token id {} is outside the vocabulary", id);
+    if (type < 0 || type >= config_.type_vocab_size) fail_input("token type {} is out of range", type);
+    const int t = int(i % size_t(in.T));
+    const float* w = weights_.word_embeddings + size_t(id) * C;
+    const float* p = weights_.position_embeddings + size_t(t) * C;
+    const float* y = weights_.token_type_embeddings + size_t(type) * C;
+    float* out = embeddings_sum_ + i * C;
+    for (int c = 0; c < C; ++c) out[c] = w[c] + p[c] + y[c];
+    mask_add_[i] = in.attention_mask.empty() || in.attention_mask[i] ? 0.f : kMaskedScore;
+  }
+  ops::layernorm_forward(embeddings_norm_, training ? embeddings_mean_ : nullptr,
+                         training ? embeddings_var_ : nullptr, embeddings_sum_, weights_.embeddings_norm_weight,
+                         weights_.embeddings_norm_bias, int(M), C, config_.layer_norm_eps);
+  if (training && embeddings_dropout_) {
+    make_dropout_mask(embeddings_dropout_, M * C, config_.hidden_dropout_prob, 1);
+    multiply_into(embedding_output_, embeddings_norm_, embeddings_dropout_, M * C);
+  } else {
+    std::memcpy(embedding_output_, embeddings_norm_, M * C * sizeof(float));
+  }
+}
+
+// BertLayer: attention (self-attention + BertSelfOutput), BertIntermediate, BertOutput.
+void Encoder::layer_forward(int l, LayerActivations& a, bool training) {
+  const LayerWeights& w = weights_.layers[size_t(l)];
+  const int C = config_.hidden_size, I = config_.intermediate_size, M = B_ * T_;
+  const uint64_t site = uint64_t(l + 1) << 8;
+
+  // Q, K and V in one matmul: the three weights are adjacent, a (3C, C) matrix.
+  ops::linear_forward(a.qkv, a.input, linear(w.query_weight, w.query_bias, C, 3 * C), M);
+  const ops::AttentionShape shape{B_, T_, config_.num_attention_heads, config_.head_dim()};
+  if (a.attention_dropout)
+    make_dropout_mask(a.attention_dropout, size_t(B_) * shape.H * T_ * T_, config_.attention_probs_dropout_prob,
+                      site + 1);
+  ops::attention_forward(a.context, a.attention_probs, a.qkv, mask_add_, shape, a.attention_dropout);
+
+  // BertSelfOutput: LayerNorm(dropout(dense(context)) + input).
+  auto dense_residual = [&](float* residual_out, const float* x, const float* weight, const float* bias, int in,
+                            const float* residual, float* dropout_mask, uint64_t drop_site) {
+    if (dropout_mask) {
+      ops::linear_forward(scratch_, x, linear(weight, bias, in, C), M);
+      make_dropout_mask(dropout_mask, size_t(M) * C, config_.hidden_dropout_prob, drop_site);
+      for (size_t i = 0; i < size_t(M) * C; ++i) residual_out[i] = scratch_[i] * dropout_mask[i] + residual[i];
+    } else {
+      ops::linear_forward(residual_out, x, linear(weight, bias, in, C), M, Activation::ACT_NONE, residual);
+    }
+  };
+  dense_residual(a.attention_residual, a.context, w.attention_output_weight, w.attention_output_bias, C, a.input,
+                 a.attention_hidden_dropout, site + 2);
+  ops::layernorm_forward(a.attention_output, training ? a.attention_mean : nullptr,
+                         training ? a.attention_var : nullptr, a.attention_residual, w.attention_norm_weight,
+                         w.attention_norm_bias, M, C, config_.layer_norm_eps);
+
+  // BertIntermediate: act(dense(x)); training keeps the pre-activation for the backward pass.
+  if (training) {
+    ops::linear_forward(a.intermediate_pre, a.attention_output, linear(w.intermediate_weight, w.intermediate_bias, C, I),
+                        M);
+    ops::activation_forward(a.intermediate, a.intermediate_pre, size_t(M) * I, config_.hidden_act);
+  } else {
+    ops::linear_forward(a.intermediate, a.attention_output, linear(w.intermediate_weight, w.intermediate_bias, C, I),
+                        M, config_.hidden_act);
+  }
+
+  // BertOutput: LayerNorm(dropout(dense(intermediate)) + attention_output).
+  dense_residual(a.output_residual, a.intermediate, w.output_weight, w.output_bias, I, a.attention_output,
+                 a.output_hidden_dropout, site + 3);
+  ops::layernorm_forward(a.layer_output, training ? a.output_mean : nullptr, training ? a.output_var : nullptr,
+                         a.output_residual, w.output_norm_weight, w.output_norm_bias, M, C, config_.layer_norm_eps);
+}
+
+const float* Encoder::forward(const EncoderInput& in, const ForwardOptions& options) {
+  if (options.training && !training_capable_)
+    fail(ErrorKind::ERROR_INTERNAL, "internal error: training forward on an inference encoder");
+  if (in.B <= 0 || in.T <= 0) fail_input("empty batch");
+  if (in.T > config_.max_position_embeddings)
+    fail_input("sequence of {} tokens is longer than the model's {} positions", in.T,
+               config_.max_position_embeddings);
+  BERT_CHECK(in.input_ids.size() == size_t(in.B) * in.T);
+  const bool training = options.training;
+  allocate(in.B, in.T, training_capable_);
+  dropout_seed_ = options.dropout_seed;
+  trained_forward_ = training;
+  input_ids_ = in.input_ids;
+  token_type_ids_ = in.token_type_ids;
+  if (token_type_ids_.empty()) token_type_ids_.assign(in.input_ids.size(), 0);
+
+  embeddings_forward(in, training);
+  if (options.on_hidden_state) options.on_hidden_state(0, embedding_output_);
+  const float* hidden = embedding_output_;
+  for (int l = 0; l < config_.num_hidden_layers; ++l) {
+    LayerActivations& a = layers_[training_capable_ ? size_t(l) : 0];
+    a.input = const_cast<float*>(hidden);
+    // Inference reuses one set of buffers, so the output goes to the ping-pong buffer not read now.
+    float* own_output = a.layer_output;
+    if (!training_capable_) a.layer_output = hidden_[l % 2];
+    layer_forward(l, a, training);
+    hidden = a.layer_output;
+    if (!training_capable_) a.layer_output = own_output;
+    if (options.on_hidden_state) options.on_hidden_state(l + 1, hidden);
+  }
+  return hidden;
+}
+
+// ---- backward -----------------------------------------------------------------------------------
+
+void Encoder::layer_backward(int l, LayerActivations& a, const float* d_layer_output, float* d_input,
+                             BertWeights& grads) {
+  const LayerWeights& w = weights_.layers[size_t(l)];
+  LayerWeights& g = grads.layers[size_t(l)];
+  const int C = config_.hidden_size, I = config_.intermediate_size, M = B_ * T_;
+  const size_t MC = size_t(M) * C, MI = size_t(M) * I;
+  float* d_output_residual = d_a_;
+  float* d_attention_output = d_b_;
+  float* d_dense = d_c_;
+
+  // BertOutput LayerNorm.
+  std::fill_n(d_output_residual, MC, 0.f);
+  ops::layernorm_backward(d_output_residual, g.output_norm_weight, g.output_norm_bias, d_layer_output,
+                          a.output_residual, a.output_mean, a.output_var, w.output_norm_weight, M, C,
+                          config_.layer_norm_eps);
+  // Residual: the LayerNorm input is dense(...) + attention_output.
+  std::copy_n(d_output_residual, MC, d_attention_output);
+  const float* d_out_dense = d_output_residual;
+  if (a.output_hidden_dropout) {
+    multiply_into(d_dense, d_output_residual, a.output_hidden_dropout, MC);
+    d_out_dense = d_dense;
+  }
+  std::fill_n(d_inter_, MI, 0.f);
+  ops::linear_backward(d_inter_, g.output_weight, g.output_bias, d_out_dense, a.intermediate,
+                       linear(w.output_weight, nullptr, I, C), M);
+  // BertIntermediate.
+  std::fill_n(d_inter_pre_, MI, 0.f);
+  ops::activation_backward(d_inter_pre_, d_inter_, a.intermediate_pre, MI, config_.hidden_act);
+  ops::linear_backward(d_attention_output, g.intermediate_weight, g.intermediate_bias, d_inter_pre_,
+                       a.attention_output, linear(w.intermediate_weight, nullptr, C, I), M);
+  // BertSelfOutput LayerNorm and residual.
+  float* d_attention_residual = d_a_;
+  std::fill_n(d_attention_residual, MC, 0.f);
+  ops::layernorm_backward(d_attention_residual, g.attention_norm_weight, g.attention_norm_bias,
+                          d_attention_output, a.attention_residual, a.attention_mean, a.attention_var,
+                          w.attention_norm_weight, M, C, config_.layer_norm_eps);
+  add_into(d_input, d_attention_residual, MC);
+  const float* d_attn_dense = d_attention_residual;
+  if (a.attention_hidden_dropout) {
+    multiply_into(d_dense, d_attention_residual, a.attention_hidden_dropout, MC);
+    d_attn_dense = d_dense;
+  }
+  float* d_context = d_b_;
+  std::fill_n(d_context, MC, 0.f);
+  ops::linear_backward(d_context, g.attention_output_weight, g.attention_output_bias, d_attn_dense, a.context,
+                       linear(w.attention_output_weight, nullptr, C, C), M);
+  // Self-attention and the fused QKV projection.
+  std::fill_n(d_qkv_, MC * 3, 0.f);
+  const ops::AttentionShape shape{B_, T_, config_.num_attention_heads, config_.head_dim()};
+  ops::attention_backward(d_qkv_, d_probs_, d_context, a.attention_probs, a.qkv, shape, a.attention_dropout);
+  ops::linear_backward(d_input, g.query_weight, g.query_bias, d_qkv_, a.input,
+                       linear(w.query_weight, nullptr, C, 3 * C), M);
+}
+
+void Encoder::embeddings_backward(const float* d_embedding_output, BertWeights& grads) {
+  const int C = config_.hidden_size;
+  const size_t M = size_t(B_) * T_, MC = M * C;
+  const float* d_norm = d_embedding_output;
+  if (embeddings_dropout_ && trained_forward_) {
+    multiply_into(d_c_, d_embedding_output, embeddings_dropout_, MC);
+    d_norm = d_c_;
+  }
+  float* d_sum = d_a_;
+  std::fill_n(d_sum, MC, 0.f);
+  ops::layernorm_backward(d_sum, grads.embeddings_norm_weight, grads.embeddings_norm_bias, d_norm, embeddings_sum_,
+                          embeddings_mean_, embeddings_var_, weights_.embeddings_norm_weight, int(M), C,
+                          config_.layer_norm_eps);
+  // Scatter into the rows used; nn.Embedding(padding_idx) never updates the padding row.
+  for (size_t i = 0; i < M; ++i) {
+    const float* g = d_sum + i * C;
+    const int32_t id = input_ids_[i];
+    if (id != config_.pad_token_id) add_into(grads.word_embeddings + size_t(id) * C, g, size_t(C));
+    add_into(grads.position_embeddings + (i % size_t(T_)) * C, g, size_t(C));
+    add_into(grads.token_type_embeddings + size_t(token_type_ids_[i]) * C, g, size_t(C));
+  }
+}
+
+void Encoder::backward(const float* d_hidden, BertWeights& grads) {
+  if (!training_capable_ || layers_.empty())
+    fail(ErrorKind::ERROR_INTERNAL, "internal error: backward without a training forward");
+  const size_t MC = size_t(B_) * T_ * config_.hidden_size;
+  // d_out holds the gradient w.r.t. the current layer's output; d_in receives its input's.
+  std::vector<float> d_out(d_hidden, d_hidden + MC), d_in(MC);
+  const int first = std::max(first_trainable_layer_, 0);
+  for (int l = config_.num_hidden_layers - 1; l >= first; --l) {
+    std::fill(d_in.begin(), d_in.end(), 0.f);
+    layer_backward(l, layers_[size_t(l)], d_out.data(), d_in.data(), grads);
+    std::swap(d_in, d_out);
+  }
+  if (first_trainable_layer_ < 0) embeddings_backward(d_out.data(), grads);
+}
+
+}  // namespace bert::model

@@ -1,0 +1,103 @@
+#include "model/heads.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "core/error.hpp"  // BERT_CHECK, fail_usage
+#include "ops/ops.hpp"
+
+namespace bert::model {
+
+using ops::Activation;
+
+void pooler_forward(float* pooled, float* cls_rows, const float* hidden, int B, int T, const BertConfig& c,
+                    const BertWeights& w, bool frozen) {
+  BERT_CHECK(w.pooler_weight != nullptr);
+  const int C = c.hidden_size;
+  for (int b = 0; b < B; ++b) std::memcpy(cls_rows + size_t(b) * C, hidden + size_t(b) * T * C, C * sizeof(float));
+  ops::linear_forward(pooled, cls_rows, {w.pooler_weight, w.pooler_bias, C, C, frozen}, B, Activation::ACT_TANH);
+}
+
+void pooler_backward(float* d_hidden, BertWeights& g, const float* d_pooled, const float* pooled,
+                     const float* cls_rows, int B, int T, const BertConfig& c, const BertWeights& w) {
+  const int C = c.hidden_size;
+  // tanh'(x) = 1 - tanh(x)², from the saved output.
+  std::vector<float> d_pre(size_t(B) * C), d_cls(size_t(B) * C, 0.f);
+  for (size_t i = 0; i < d_pre.size(); ++i) d_pre[i] = d_pooled[i] * (1.f - pooled[i] * pooled[i]);
+  ops::linear_backward(d_cls.data(), g.pooler_weight, g.pooler_bias, d_pre.data(), cls_rows,
+                       {w.pooler_weight, nullptr, C, C}, B);
+  for (int b = 0; b < B; ++b)
+    for (int i = 0; i < C; ++i) d_hidden[size_t(b) * T * C + i] += d_cls[size_t(b) * C + i];
+}
+
+void classifier_forward(float* logits, const float* pooled, int B, const BertConfig& c, const BertWeights& w,
+                        bool frozen) {
+  BERT_CHECK(w.classifier_weight != nullptr);
+  ops::linear_forward(logits, pooled, {w.classifier_weight, w.classifier_bias, c.hidden_size, c.num_labels(), frozen},
+                      B);
+}
+
+void classifier_backward(float* d_pooled, BertWeights& g, const float* d_logits, const float* pooled, int B,
+                         const BertConfig& c, const BertWeights& w) {
+  ops::linear_backward(d_pooled, g.classifier_weight, g.classifier_bias, d_logits, pooled,
+                       {w.classifier_weight, nullptr, c.hidden_size, c.num_labels()}, B);
+}
+
+void mlm_head_forward(float* logits, const float* rows, int R, const BertConfig& c, const BertWeights& w,
+                      bool frozen) {
+  BERT_CHECK(w.mlm_transform_weight != nullptr);
+  const int C = c.hidden_size;
+  std::vector<float> t(size_t(R) * C), n(size_t(R) * C);
+  ops::linear_forward(t.data(), rows, {w.mlm_transform_weight, w.mlm_transform_bias, C, C, frozen}, R, c.hidden_act);
+  ops::layernorm_forward(n.data(), nullptr, nullptr, t.data(), w.mlm_norm_weight, w.mlm_norm_bias, R, C,
+                         c.layer_norm_eps);
+  // The decoder's weight is the word-embedding table (tied), its bias cls.predictions.bias.
+  ops::linear_forward(logits, n.data(), {w.word_embeddings, w.mlm_bias, C, c.vocab_size, frozen}, R);
+}
+
+void pool_embeddings(float* out, const float* hidden, const uint8_t* mask, const float* pooled, int B, int T, int C,
+                     Pooling pooling, bool normalize) {
+  for (int b = 0; b < B; ++b) {
+    float* o = out + size_t(b) * C;
+    const float* h = hidden + size_t(b) * T * C;
+    const uint8_t* m = mask + size_t(b) * T;
+    switch (pooling) {
+      case Pooling::POOLING_CLS: std::memcpy(o, h, C * sizeof(float)); break;
+      case Pooling::POOLING_POOLER:
+        BERT_CHECK(pooled != nullptr);
+        std::memcpy(o, pooled + size_t(b) * C, C * sizeof(float));
+        break;
+      case Pooling::POOLING_MEAN: {
+        // Sum in double so long texts do not lose the low bits, then divide by the token count.
+        std::vector<double> sum(size_t(C), 0.0);
+        int count = 0;
+        for (int t = 0; t < T; ++t)
+          if (m[t]) {
+            ++count;
+            for (int i = 0; i < C; ++i) sum[size_t(i)] += h[size_t(t) * C + i];
+          }
+        for (int i = 0; i < C; ++i) o[i] = count ? float(sum[size_t(i)] / count) : 0.f;
+        break;
+      }
+      case Pooling::POOLING_MAX: {
+        std::fill_n(o, C, std::numeric_limits<float>::lowest());
+        for (int t = 0; t < T; ++t)
+          if (m[t])
+            for (int i = 0; i < C; ++i) o[i] = std::max(o[i], h[size_t(t) * C + i]);
+        break;
+      }
+      case Pooling::POOLING_NONE: fail_usage("pooling 'none' gives per-token vectors, not one per text");
+    }
+    if (normalize) {
+      double norm = 0;
+      for (int i = 0; i < C; ++i) norm += double(o[i]) * o[i];
+      // sentence-transformers' Normalize: x / max(‖x‖, 1e-12).
+      const float scale = float(1.0 / std::max(std::sqrt(norm), 1e-12));
+      for (int i = 0; i < C; ++i) o[i] *= scale;
+    }
+  }
+}
+
+}  // namespace bert::model

@@ -1,0 +1,225 @@
+// Hugging Face checkpoint directories: config.json + weights (model.safetensors, sharded
+// safetensors, or pytorch_model.bin) + tokenizer files, and sentence-transformers' pooling and
+// normalisation modules. Import maps every tensor of the table in bert_weights.cpp by name, checks
+// its shape, and converts it to f32; export writes what transformers' from_pretrained reads.
+#include <filesystem>
+
+#include <nlohmann/json.hpp>  // json
+
+#include "core/error.hpp"        // fail_model
+#include "core/file.hpp"         // read_file, AtomicFile
+#include "io/safetensors.hpp"    // read_safetensors, write_safetensors
+#include "io/gguf.hpp"           // (GGUF magic check in load_model)
+#include "io/torch_checkpoint.hpp"  // read_torch_checkpoint
+#include "model/model.hpp"
+
+namespace bert::model {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+bool is_hf_checkpoint_dir(const std::string& path) {
+  std::error_code ec;
+  return fs::is_directory(path, ec);
+}
+
+namespace {
+
+io::TensorArchive read_weights(const fs::path& dir) {
+  if (fs::exists(dir / "model.safetensors")) return io::read_safetensors((dir / "model.safetensors").string());
+  if (fs::exists(dir / "model.safetensors.index.json"))
+    return io::read_safetensors_index((dir / "model.safetensors.index.json").string());
+  if (fs::exists(dir / "pytorch_model.bin")) return io::read_torch_checkpoint((dir / "pytorch_model.bin").string());
+  if (fs::exists(dir / "pytorch_model.bin.index.json"))
+    fail_model("{}: sharded pytorch_model.bin checkpoints are not supported; convert them to safetensors",
+               dir.string());
+  fail_model("{}: no weights found (expected model.safetensors, model.safetensors.index.json or pytorch_model.bin)",
+             dir.string());
+}
+
+// Where the tensor `name` of our table is in the checkpoint: the same key, or the key with the
+// "bert." prefix added or removed (BertModel checkpoints have none, task models have it).
+const io::TensorData* find_tensor(const io::TensorArchive& ar, const std::string& name) {
+  if (const io::TensorData* d = ar.find(name)) return d;
+  if (name.starts_with("bert.")) return ar.find(name.substr(5));
+  if (!name.starts_with("cls.") && !name.starts_with("classifier.")) return ar.find("bert." + name);
+  return nullptr;
+}
+
+// sentence-transformers: modules.json lists Transformer, Pooling and Normalize modules.
+void read_sentence_transformers(const fs::path& dir, BertConfig& config, int& max_seq_length,
+                                std::vector<std::string>& notes) {
+  const fs::path modules_path = dir / "modules.json";
+  if (!fs::exists(modules_path)) return;
+  json modules;
+  try {
+    modules = json::parse(read_file(modules_path.string()));
+  } catch (const json::parse_error& e) {
+    fail_model("{}: malformed JSON: {}", modules_path.string(), e.what());
+  }
+  if (!modules.is_array()) fail_model("{}: expected a list of modules", modules_path.string());
+  bool has_pooling = false;
+  config.normalize = false;
+  for (const json& m : modules) {
+    const std::string type = m.value("type", ""), path = m.value("path", "");
+    if (type.ends_with("models.Pooling")) {
+      const fs::path pc = dir / path / "config.json";
+      json p;
+      try {
+        p = json::parse(read_file(pc.string()));
+      } catch (const json::parse_error& e) {
+        fail_model("{}: malformed JSON: {}", pc.string(), e.what());
+      }
+      if (p.value("pooling_mode_cls_token", false))
+        config.pooling = Pooling::POOLING_CLS;
+      else if (p.value("pooling_mode_max_tokens", false))
+        config.pooling = Pooling::POOLING_MAX;
+      else if (p.value("pooling_mode_mean_tokens", false))
+        config.pooling = Pooling::POOLING_MEAN;
+      else
+        fail_model("{}: only cls, mean or max pooling is supported", pc.string());
+      has_pooling = true;
+    } else if (type.ends_with("models.Normalize")) {
+      config.normalize = true;
+    } else if (!type.ends_with("models.Transformer")) {
+      fail_model("{}: sentence-transformers module '{}' is not supported", modules_path.string(), type);
+    }
+  }
+  if (has_pooling)
+    notes.push_back(fmt::format("sentence-transformers model: pooling {}, normalize {}", pooling_name(config.pooling),
+                                config.normalize ? "yes" : "no"));
+  const fs::path sbc = dir / "sentence_bert_config.json";
+  if (fs::exists(sbc)) {
+    try {
+      json s = json::parse(read_file(sbc.string()));
+      if (s.contains("max_seq_length") && s["max_seq_length"].is_number_integer())
+        max_seq_length = s["max_seq_length"].get<int>();
+    } catch (const json::parse_error& e) {
+      fail_model("{}: malformed JSON: {}", sbc.string(), e.what());
+    }
+  }
+}
+
+}  // namespace
+
+Model load_hf_checkpoint(const std::string& dir_name) {
+  const fs::path dir(dir_name);
+  const fs::path config_path = dir / "config.json";
+  Model m;
+  m.source = dir_name;
+  m.config = parse_hf_config(read_file(config_path.string()), config_path.string());
+  int max_seq_length = 0;
+  read_sentence_transformers(dir, m.config, max_seq_length, m.notes);
+  text::Tokenizer tok = text::Tokenizer::from_path(dir_name);
+  if (max_seq_length > 0) {  // sentence-transformers truncates to its own max_seq_length
+    text::TokenizerConfig tc = tok.config();
+    tc.model_max_length = max_seq_length;
+    tok = text::Tokenizer(tok.vocab(), tc);
+  }
+  if (tok.vocab().size() != size_t(m.config.vocab_size))
+    fail_model("{}: the vocabulary has {} tokens but config.json says vocab_size {}", dir_name, tok.vocab().size(),
+               m.config.vocab_size);
+  m.tokenizer.emplace(std::move(tok));
+
+  io::TensorArchive ar = read_weights(dir);
+  // transformers' BertForMaskedLM drops the pooler; keep it when the checkpoint has one.
+  if (!m.config.has_pooler && find_tensor(ar, name_prefix(m.config.architecture) + "pooler.dense.weight"))
+    m.config.has_pooler = true;
+
+  m.storage = WeightStorage(m.config, m.weights);
+  BertWeights dst = m.weights;
+  std::vector<const io::TensorData*> used;
+  for_each_tensor(m.config, dst, [&](const TensorInfo& t, float*& slot) {
+    const io::TensorData* d = find_tensor(ar, t.name);
+    if (!d) fail_model("{}: missing tensor '{}' for {}", ar.source, t.name, architecture_name(m.config.architecture));
+    if (d->shape != t.shape)
+      fail_model("{}: shape mismatch for {}: the checkpoint has {}, config.json implies {}", ar.source, t.name,
+                 io::shape_string(d->shape), io::shape_string(t.shape));
+    if (!io::dtype_is_float(d->dtype))
+      fail_model("{}: tensor '{}' has dtype {}; weights must be F32, F16 or BF16", ar.source, t.name,
+                 io::dtype_name(d->dtype));
+    if (d->dtype != io::DType::DTYPE_F32) m.stored_dtype = d->dtype;
+    io::to_f32(*d, {slot, size_t(t.numel())});
+    used.push_back(d);
+  });
+  // Tensors we do not use: the tied decoder copies, position_ids buffers, heads of other tasks.
+  std::vector<std::string> ignored;
+  for (const io::TensorData& d : ar.tensors()) {
+    bool is_used = false;
+    for (const io::TensorData* u : used) is_used = is_used || u == &d;
+    const bool tied = d.name == "cls.predictions.decoder.weight" || d.name == "cls.predictions.decoder.bias";
+    if (!is_used && !tied && !d.name.ends_with("position_ids")) ignored.push_back(d.name);
+  }
+  if (!ignored.empty())
+    m.notes.push_back(fmt::format("ignored {} tensor(s) this architecture does not use: {}{}", ignored.size(),
+                                  ignored.front(), ignored.size() > 1 ? ", ..." : ""));
+  return m;
+}
+
+Model load_model(const std::string& path, const LoadOptions& options) {
+  if (is_hf_checkpoint_dir(path)) return load_hf_checkpoint(path);
+  if (!file_exists(path)) fail_io("cannot open {}: No such file or directory", path);
+  return load_model_gguf(path, options);
+}
+
+Model make_model(const BertConfig& config, text::Tokenizer tokenizer) {
+  Model m;
+  m.config = config;
+  m.config.validate("model configuration");
+  m.source = "(new model)";
+  if (tokenizer.vocab().size() != size_t(config.vocab_size))
+    fail_model("the vocabulary has {} tokens but the model expects {}", tokenizer.vocab().size(), config.vocab_size);
+  m.tokenizer.emplace(std::move(tokenizer));
+  m.storage = WeightStorage(m.config, m.weights);
+  return m;
+}
+
+// ---- export -------------------------------------------------------------------------------------
+
+namespace {
+
+void write_text(const fs::path& path, const std::string& text) {
+  AtomicFile f(path.string());
+  f.write(text);
+  f.commit();
+}
+
+}  // namespace
+
+void save_model_hf(const Model& m, const std::string& dir_name) {
+  if (!m.tokenizer) fail_model("{}: the model has no vocabulary to export", m.source);
+  const fs::path dir(dir_name);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) fail_io("cannot create {}: {}", dir_name, ec.message());
+  const text::Tokenizer& tok = *m.tokenizer;
+  const text::TokenizerConfig& tc = tok.config();
+
+  std::vector<io::TensorData> tensors;
+  BertWeights w = m.weights;
+  for_each_tensor(m.config, w, [&](const TensorInfo& t, float*& slot) {
+    tensors.push_back(io::TensorData{t.name, io::DType::DTYPE_F32, t.shape, slot, size_t(t.numel()) * sizeof(float)});
+  });
+  io::write_safetensors((dir / "model.safetensors").string(), tensors);
+  write_text(dir / "config.json", to_hf_config_json(m.config));
+
+  std::string vocab;
+  for (const std::string& token : tok.vocab().tokens()) vocab += token + "\n";
+  write_text(dir / "vocab.txt", vocab);
+
+  json special = {{"unk_token", tc.unk_token}, {"sep_token", tc.sep_token}, {"pad_token", tc.pad_token},
+                  {"cls_token", tc.cls_token}, {"mask_token", tc.mask_token}};
+  if (!tc.extra_special_tokens.empty()) special["additional_special_tokens"] = tc.extra_special_tokens;
+  write_text(dir / "special_tokens_map.json", special.dump(2) + "\n");
+  json tcj = special;
+  tcj["tokenizer_class"] = "BertTokenizer";
+  tcj["do_lower_case"] = tc.lowercase;
+  tcj["do_basic_tokenize"] = true;
+  tcj["tokenize_chinese_chars"] = tc.tokenize_chinese_chars;
+  tcj["strip_accents"] = tc.strip_accents ? json(*tc.strip_accents) : json(nullptr);
+  tcj["model_max_length"] = tc.model_max_length > 0 ? tc.model_max_length : m.config.max_position_embeddings;
+  tcj["clean_up_tokenization_spaces"] = true;
+  write_text(dir / "tokenizer_config.json", tcj.dump(2) + "\n");
+}
+
+}  // namespace bert::model

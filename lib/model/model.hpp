@@ -1,0 +1,60 @@
+// Model: everything needed to run a BERT model — its config, its weights and its tokenizer — loaded
+// from our GGUF model file (weights mapped, not read) or from a Hugging Face checkpoint directory
+// (converted on the fly), and saved back to either.
+//
+//   bert::model::Model m = bert::model::load_model("model.gguf");      // or an HF directory
+//   m.tokenizer->encode("hello");  m.config.hidden_size;  m.weights.word_embeddings;
+//   bert::model::save_model_gguf(m, "out.gguf", bert::io::DType::DTYPE_F16);
+//   bert::model::save_model_hf(m, "out_dir");                          // config.json, model.safetensors, ...
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "io/tensor_archive.hpp"   // DType
+#include "model/bert_config.hpp"   // BertConfig
+#include "model/bert_weights.hpp"  // BertWeights, WeightStorage
+#include "text/tokenizer.hpp"      // Tokenizer
+
+namespace bert::model {
+
+struct Model {
+  BertConfig config;
+  BertWeights weights;
+  std::optional<text::Tokenizer> tokenizer;
+  std::string source;                      // the path it was loaded from, for messages
+  io::DType stored_dtype = io::DType::DTYPE_F32;  // dtype of the weights in the source file
+  std::vector<std::string> notes;          // what loading ignored or adjusted (printed by convert/info)
+
+  // Where the floats live: our own buffer, and/or a mapped model file the weights point into.
+  WeightStorage storage;
+  std::shared_ptr<const void> mapping;
+};
+
+struct LoadOptions {
+  // Copy the weights into owned, writable memory (training); otherwise f32 weights of a model
+  // file are used in place from the read-only map.
+  bool writable = false;
+};
+
+// A GGUF model file or a Hugging Face checkpoint directory; throws ERROR_MODEL / ERROR_IO naming
+// the file and the problem.
+Model load_model(const std::string& path, const LoadOptions& options = {});
+Model load_model_gguf(const std::string& path, const LoadOptions& options = {});
+Model load_hf_checkpoint(const std::string& dir);
+bool is_hf_checkpoint_dir(const std::string& path);
+
+// A model with fresh zero weights for `config` (the caller initialises them) and the tokenizer.
+Model make_model(const BertConfig& config, text::Tokenizer tokenizer);
+
+// Writes our model file (F32 or F16 weights), atomically.
+void save_model_gguf(const Model& model, const std::string& path, io::DType dtype = io::DType::DTYPE_F32);
+// Writes config.json, model.safetensors, vocab.txt, tokenizer_config.json, special_tokens_map.json
+// into `dir` (created if needed), each file atomically.
+void save_model_hf(const Model& model, const std::string& dir);
+
+// Version of our model-file layout (key "bertctl.format_version"); readers refuse newer files.
+constexpr uint32_t kModelFormatVersion = 1;
+
+}  // namespace bert::model

@@ -1,0 +1,255 @@
+// Our model file: GGUF v3 with the keys documented in man/bertctl-model.5. Tensor names are the
+// Hugging Face parameter names; F32 weights are used in place from the map.
+#include <cstring>
+
+#include "core/error.hpp"  // fail_model
+#include "io/gguf.hpp"     // GgufFile, GgufWriter
+#include "model/model.hpp"
+
+namespace bert::model {
+
+namespace {
+
+constexpr uint32_t kAlignment = 64;
+
+// Key names (see man/bertctl-model.5). The `bert.*` and `tokenizer.ggml.*` ones follow llama.cpp's
+// conventions so other GGUF tools recognise the file; `bertctl.*` are ours.
+namespace key {
+constexpr const char* kArchitecture = "general.architecture";  // "bert"
+constexpr const char* kName = "general.name";
+constexpr const char* kFileType = "general.file_type";  // llama.cpp: 0 = all F32, 1 = mostly F16
+constexpr const char* kContextLength = "bert.context_length";
+constexpr const char* kEmbeddingLength = "bert.embedding_length";
+constexpr const char* kBlockCount = "bert.block_count";
+constexpr const char* kFeedForwardLength = "bert.feed_forward_length";
+constexpr const char* kHeadCount = "bert.attention.head_count";
+constexpr const char* kLayerNormEps = "bert.attention.layer_norm_epsilon";
+constexpr const char* kPoolingType = "bert.pooling_type";  // llama.cpp: 0 none, 1 mean, 2 cls
+constexpr const char* kTokenizerModel = "tokenizer.ggml.model";  // "bert"
+constexpr const char* kTokens = "tokenizer.ggml.tokens";
+constexpr const char* kTokenTypeCount = "tokenizer.ggml.token_type_count";
+constexpr const char* kUnknownId = "tokenizer.ggml.unknown_token_id";
+constexpr const char* kSeparatorId = "tokenizer.ggml.seperator_token_id";  // sic, llama.cpp's spelling
+constexpr const char* kPaddingId = "tokenizer.ggml.padding_token_id";
+constexpr const char* kClsId = "tokenizer.ggml.cls_token_id";
+constexpr const char* kMaskId = "tokenizer.ggml.mask_token_id";
+constexpr const char* kFormatVersion = "bertctl.format_version";
+constexpr const char* kHfArchitecture = "bertctl.architecture";
+constexpr const char* kVocabSize = "bertctl.vocab_size";
+constexpr const char* kHiddenAct = "bertctl.hidden_act";
+constexpr const char* kPadTokenId = "bertctl.pad_token_id";
+constexpr const char* kHiddenDropout = "bertctl.hidden_dropout_prob";
+constexpr const char* kAttentionDropout = "bertctl.attention_probs_dropout_prob";
+constexpr const char* kClassifierDropout = "bertctl.classifier_dropout";
+constexpr const char* kInitializerRange = "bertctl.initializer_range";
+constexpr const char* kHasPooler = "bertctl.has_pooler";
+constexpr const char* kLabels = "bertctl.labels";
+constexpr const char* kMultiLabel = "bertctl.multi_label";
+constexpr const char* kPooling = "bertctl.pooling";
+constexpr const char* kNormalize = "bertctl.normalize";
+constexpr const char* kLowercase = "bertctl.tokenizer.lowercase";
+constexpr const char* kStripAccents = "bertctl.tokenizer.strip_accents";  // -1 unset, 0, 1
+constexpr const char* kChineseChars = "bertctl.tokenizer.tokenize_chinese_chars";
+constexpr const char* kMaxCharsPerWord = "bertctl.tokenizer.max_input_chars_per_word";
+constexpr const char* kModelMaxLength = "bertctl.tokenizer.model_max_length";
+constexpr const char* kSpecialTokens = "bertctl.tokenizer.special_tokens";  // unk, cls, sep, pad, mask
+constexpr const char* kExtraSpecialTokens = "bertctl.tokenizer.extra_special_tokens";
+}  // namespace key
+
+uint32_t llama_pooling_type(Pooling p) {
+  switch (p) {
+    case Pooling::POOLING_MEAN: return 1;
+    case Pooling::POOLING_CLS: return 2;
+    default: return 0;
+  }
+}
+
+}  // namespace
+
+void save_model_gguf(const Model& m, const std::string& path, io::DType dtype) {
+  if (dtype != io::DType::DTYPE_F32 && dtype != io::DType::DTYPE_F16)
+    fail_usage("model files hold f32 or f16 weights (got {})", io::dtype_name(dtype));
+  if (!m.tokenizer) fail_model("{}: the model has no vocabulary to store", m.source);
+  const BertConfig& c = m.config;
+  const text::Tokenizer& tok = *m.tokenizer;
+  const text::TokenizerConfig& tc = tok.config();
+  io::GgufWriter w(kAlignment);
+  w.set<std::string>(key::kArchitecture, "bert");
+  w.set<std::string>(key::kName, architecture_name(c.architecture));
+  w.set<uint32_t>(key::kFileType, dtype == io::DType::DTYPE_F16 ? 1 : 0);
+  w.set<uint32_t>(key::kFormatVersion, kModelFormatVersion);
+  w.set<uint32_t>(key::kContextLength, uint32_t(c.max_position_embeddings));
+  w.set<uint32_t>(key::kEmbeddingLength, uint32_t(c.hidden_size));
+  w.set<uint32_t>(key::kBlockCount, uint32_t(c.num_hidden_layers));
+  w.set<uint32_t>(key::kFeedForwardLength, uint32_t(c.intermediate_size));
+  w.set<uint32_t>(key::kHeadCount, uint32_t(c.num_attention_heads));
+  w.set<float>(key::kLayerNormEps, c.layer_norm_eps);
+  w.set<uint32_t>(key::kPoolingType, llama_pooling_type(c.pooling));
+  w.set<std::string>(key::kHfArchitecture, architecture_name(c.architecture));
+  w.set<uint32_t>(key::kVocabSize, uint32_t(c.vocab_size));
+  w.set<std::string>(key::kHiddenAct, activation_name(c.hidden_act));
+  w.set<uint32_t>(key::kPadTokenId, uint32_t(c.pad_token_id));
+  w.set<float>(key::kHiddenDropout, c.hidden_dropout_prob);
+  w.set<float>(key::kAttentionDropout, c.attention_probs_dropout_prob);
+  w.set<float>(key::kClassifierDropout, c.classifier_dropout);
+  w.set<float>(key::kInitializerRange, c.initializer_range);
+  w.set<bool>(key::kHasPooler, c.has_pooler);
+  if (c.has_classifier()) {
+    w.set_array<std::string>(key::kLabels, c.labels);
+    w.set<bool>(key::kMultiLabel, c.multi_label);
+  }
+  w.set<std::string>(key::kPooling, pooling_name(c.pooling));
+  w.set<bool>(key::kNormalize, c.normalize);
+  // Tokenizer.
+  w.set<std::string>(key::kTokenizerModel, "bert");
+  w.set_array<std::string>(key::kTokens, tok.vocab().tokens());
+  w.set<uint32_t>(key::kTokenTypeCount, uint32_t(c.type_vocab_size));
+  w.set<uint32_t>(key::kUnknownId, uint32_t(tok.unk_id()));
+  w.set<uint32_t>(key::kSeparatorId, uint32_t(tok.sep_id()));
+  w.set<uint32_t>(key::kPaddingId, uint32_t(tok.pad_id()));
+  w.set<uint32_t>(key::kClsId, uint32_t(tok.cls_id()));
+  if (tok.mask_id()) w.set<uint32_t>(key::kMaskId, uint32_t(*tok.mask_id()));
+  w.set<bool>(key::kLowercase, tc.lowercase);
+  w.set<int32_t>(key::kStripAccents, tc.strip_accents ? int32_t(*tc.strip_accents) : -1);
+  w.set<bool>(key::kChineseChars, tc.tokenize_chinese_chars);
+  w.set<uint32_t>(key::kMaxCharsPerWord, uint32_t(tc.max_input_chars_per_word));
+  w.set<uint32_t>(key::kModelMaxLength, uint32_t(std::max(tc.model_max_length, 0)));
+  w.set_array<std::string>(key::kSpecialTokens,
+                           {tc.unk_token, tc.cls_token, tc.sep_token, tc.pad_token, tc.mask_token});
+  w.set_array<std::string>(key::kExtraSpecialTokens, tc.extra_special_tokens);
+
+  // Tensors in table order (so query, key and value stay adjacent in the file as in memory).
+  std::vector<std::vector<uint16_t>> halves;  // keeps converted bytes alive until write()
+  BertWeights weights = m.weights;
+  for_each_tensor(c, weights, [&](const TensorInfo& t, float*& slot) {
+    io::TensorData d;
+    d.name = t.name;
+    d.shape = t.shape;
+    if (dtype == io::DType::DTYPE_F16) {
+      halves.emplace_back(size_t(t.numel()));
+      io::from_f32({slot, size_t(t.numel())}, io::DType::DTYPE_F16, halves.back().data());
+      d.dtype = io::DType::DTYPE_F16;
+      d.data = halves.back().data();
+      d.nbytes = halves.back().size() * 2;
+    } else {
+      d.dtype = io::DType::DTYPE_F32;
+      d.data = slot;
+      d.nbytes = size_t(t.numel()) * sizeof(float);
+    }
+    w.add_tensor(d);
+  });
+  w.write(path);
+}
+
+namespace {
+
+BertConfig read_config(const io::GgufFile& f) {
+  const std::string& src = f.path();
+  if (auto arch = f.get_optional<std::string>(key::kArchitecture); !arch || *arch != "bert")
+    fail_model("{}: not a BERT model file (general.architecture is '{}')", src, arch.value_or(""));
+  const uint32_t version = f.get_u32(key::kFormatVersion);
+  if (version > kModelFormatVersion)
+    fail_model("{}: model file format {} is newer than this bertctl supports ({}); upgrade bertctl", src,
+               version, kModelFormatVersion);
+  BertConfig c;
+  const std::string arch = f.get_string(key::kHfArchitecture);
+  bool known = false;
+  for (Architecture a : {Architecture::ARCH_BERT_MODEL, Architecture::ARCH_MASKED_LM,
+                         Architecture::ARCH_SEQUENCE_CLASSIFICATION, Architecture::ARCH_PRETRAINING})
+    if (arch == architecture_name(a)) {
+      c.architecture = a;
+      known = true;
+    }
+  if (!known) fail_model("{}: unsupported architecture '{}'", src, arch);
+  c.vocab_size = int(f.get_u32(key::kVocabSize));
+  c.hidden_size = int(f.get_u32(key::kEmbeddingLength));
+  c.num_hidden_layers = int(f.get_u32(key::kBlockCount));
+  c.num_attention_heads = int(f.get_u32(key::kHeadCount));
+  c.intermediate_size = int(f.get_u32(key::kFeedForwardLength));
+  c.max_position_embeddings = int(f.get_u32(key::kContextLength));
+  c.type_vocab_size = int(f.get_u32(key::kTokenTypeCount));
+  c.layer_norm_eps = f.get_f32(key::kLayerNormEps);
+  c.hidden_act = parse_activation(f.get_string(key::kHiddenAct), src);
+  c.pad_token_id = int(f.get_u32(key::kPadTokenId));
+  c.hidden_dropout_prob = f.get_f32(key::kHiddenDropout);
+  c.attention_probs_dropout_prob = f.get_f32(key::kAttentionDropout);
+  c.classifier_dropout = f.get_f32(key::kClassifierDropout);
+  c.initializer_range = f.get_f32(key::kInitializerRange);
+  c.has_pooler = f.get_bool(key::kHasPooler);
+  if (c.has_classifier()) {
+    c.labels = f.get_string_array(key::kLabels);
+    c.multi_label = f.get_bool(key::kMultiLabel);
+  }
+  c.pooling = parse_pooling(f.get_string(key::kPooling));
+  c.normalize = f.get_bool(key::kNormalize);
+  c.validate(src);
+  return c;
+}
+
+text::Tokenizer read_tokenizer(const io::GgufFile& f) {
+  text::TokenizerConfig tc;
+  tc.lowercase = f.get_bool(key::kLowercase);
+  const int32_t strip = f.get<int32_t>(key::kStripAccents);
+  if (strip >= 0) tc.strip_accents = strip != 0;
+  tc.tokenize_chinese_chars = f.get_bool(key::kChineseChars);
+  tc.max_input_chars_per_word = int(f.get_u32(key::kMaxCharsPerWord));
+  tc.model_max_length = int(f.get_u32(key::kModelMaxLength));
+  std::vector<std::string> specials = f.get_string_array(key::kSpecialTokens);
+  if (specials.size() != 5) fail_model("{}: {} must list 5 tokens", f.path(), key::kSpecialTokens);
+  tc.unk_token = specials[0];
+  tc.cls_token = specials[1];
+  tc.sep_token = specials[2];
+  tc.pad_token = specials[3];
+  tc.mask_token = specials[4];
+  tc.extra_special_tokens = f.get_string_array(key::kExtraSpecialTokens);
+  return text::Tokenizer(text::Vocab(f.get_string_array(key::kTokens)), tc);
+}
+
+}  // namespace
+
+Model load_model_gguf(const std::string& path, const LoadOptions& options) {
+  auto file = std::make_shared<io::GgufFile>(path);
+  Model m;
+  m.source = path;
+  m.config = read_config(*file);
+  m.tokenizer.emplace(read_tokenizer(*file));
+  if (m.tokenizer->vocab().size() != size_t(m.config.vocab_size))
+    fail_model("{}: the vocabulary has {} tokens but vocab_size is {}", path, m.tokenizer->vocab().size(),
+               m.config.vocab_size);
+
+  // Point every slot at the mapped tensor when it is F32; otherwise (or for training) convert into
+  // our own storage.
+  const io::TensorArchive& ar = file->tensors();
+  bool all_f32 = true;
+  BertWeights mapped;
+  for_each_tensor(m.config, mapped, [&](const TensorInfo& t, float*& slot) {
+    const io::TensorData* d = ar.find(t.name);
+    if (!d) fail_model("{}: missing tensor '{}'", path, t.name);
+    if (d->shape != t.shape)
+      fail_model("{}: shape mismatch for {}: the file has {}, the config says {}", path, t.name,
+                 io::shape_string(d->shape), io::shape_string(t.shape));
+    if (d->dtype != io::DType::DTYPE_F32) {
+      all_f32 = false;
+      m.stored_dtype = d->dtype;
+    }
+    slot = static_cast<float*>(const_cast<void*>(d->data));  // read-only map: never written through
+  });
+  bool adjacent = true;
+  for (const LayerWeights& l : mapped.layers)
+    adjacent = adjacent && l.key_weight == l.query_weight + int64_t(m.config.hidden_size) * m.config.hidden_size &&
+               l.value_weight == l.key_weight + int64_t(m.config.hidden_size) * m.config.hidden_size &&
+               l.key_bias == l.query_bias + m.config.hidden_size && l.value_bias == l.key_bias + m.config.hidden_size;
+  if (all_f32 && adjacent && !options.writable) {
+    m.weights = mapped;
+    m.mapping = file;
+    return m;
+  }
+  m.storage = WeightStorage(m.config, m.weights);
+  BertWeights dst = m.weights;
+  for_each_tensor(m.config, dst, [&](const TensorInfo& t, float*& slot) {
+    io::to_f32(*ar.find(t.name), {slot, size_t(t.numel())});
+  });
+  return m;
+}
+
+}  // namespace bert::model
