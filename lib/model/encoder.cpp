@@ -37,10 +37,13 @@ void multiply_into(float* dst, const float* a, const float* mask, size_t n) {
 }  // namespace
 
 Encoder::Encoder(const BertConfig& config, const BertWeights& weights, bool training)
-    : config_(config), weights_(weights), training_capable_(training) {}
+    : config_(config),
+      weights_(weights),
+      training_capable_(training),
+      packed_(training ? nullptr : std::make_unique<ops::PackedWeights>()) {}
 
 ops::LinearWeights Encoder::linear(const float* w, const float* b, int in, int out) const {
-  return ops::LinearWeights{w, b, in, out, /*frozen=*/!training_capable_};
+  return ops::LinearWeights{w, b, in, out, packed_.get()};
 }
 
 void Encoder::make_dropout_mask(float* mask, size_t n, float p, uint64_t site) {

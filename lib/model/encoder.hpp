@@ -9,10 +9,12 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "model/bert_config.hpp"   // BertConfig
 #include "model/bert_weights.hpp"  // BertWeights
+#include "ops/ops.hpp"              // PackedWeights
 
 namespace bert::model {
 
@@ -49,6 +51,8 @@ class Encoder {
   void set_first_trainable_layer(int layer) { first_trainable_layer_ = layer; }
 
   const BertConfig& config() const { return config_; }
+  // The packed-weight cache of an inference encoder (null when training), shared with the heads.
+  ops::PackedWeights* packed_weights() const { return packed_.get(); }
 
  private:
   struct LayerActivations {
@@ -82,6 +86,7 @@ class Encoder {
   BertConfig config_;
   BertWeights weights_;
   bool training_capable_;
+  std::unique_ptr<ops::PackedWeights> packed_;  // inference only
   int first_trainable_layer_ = -1;
 
   // Batch shape of the current allocation and of the last forward.

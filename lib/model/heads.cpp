@@ -13,11 +13,11 @@ namespace bert::model {
 using ops::Activation;
 
 void pooler_forward(float* pooled, float* cls_rows, const float* hidden, int B, int T, const BertConfig& c,
-                    const BertWeights& w, bool frozen) {
+                    const BertWeights& w, ops::PackedWeights* packed) {
   BERT_CHECK(w.pooler_weight != nullptr);
   const int C = c.hidden_size;
   for (int b = 0; b < B; ++b) std::memcpy(cls_rows + size_t(b) * C, hidden + size_t(b) * T * C, C * sizeof(float));
-  ops::linear_forward(pooled, cls_rows, {w.pooler_weight, w.pooler_bias, C, C, frozen}, B, Activation::ACT_TANH);
+  ops::linear_forward(pooled, cls_rows, {w.pooler_weight, w.pooler_bias, C, C, packed}, B, Activation::ACT_TANH);
 }
 
 void pooler_backward(float* d_hidden, BertWeights& g, const float* d_pooled, const float* pooled,
@@ -33,9 +33,9 @@ void pooler_backward(float* d_hidden, BertWeights& g, const float* d_pooled, con
 }
 
 void classifier_forward(float* logits, const float* pooled, int B, const BertConfig& c, const BertWeights& w,
-                        bool frozen) {
+                        ops::PackedWeights* packed) {
   BERT_CHECK(w.classifier_weight != nullptr);
-  ops::linear_forward(logits, pooled, {w.classifier_weight, w.classifier_bias, c.hidden_size, c.num_labels(), frozen},
+  ops::linear_forward(logits, pooled, {w.classifier_weight, w.classifier_bias, c.hidden_size, c.num_labels(), packed},
                       B);
 }
 
@@ -46,15 +46,15 @@ void classifier_backward(float* d_pooled, BertWeights& g, const float* d_logits,
 }
 
 void mlm_head_forward(float* logits, const float* rows, int R, const BertConfig& c, const BertWeights& w,
-                      bool frozen) {
+                      ops::PackedWeights* packed) {
   BERT_CHECK(w.mlm_transform_weight != nullptr);
   const int C = c.hidden_size;
   std::vector<float> t(size_t(R) * C), n(size_t(R) * C);
-  ops::linear_forward(t.data(), rows, {w.mlm_transform_weight, w.mlm_transform_bias, C, C, frozen}, R, c.hidden_act);
+  ops::linear_forward(t.data(), rows, {w.mlm_transform_weight, w.mlm_transform_bias, C, C, packed}, R, c.hidden_act);
   ops::layernorm_forward(n.data(), nullptr, nullptr, t.data(), w.mlm_norm_weight, w.mlm_norm_bias, R, C,
                          c.layer_norm_eps);
   // The decoder's weight is the word-embedding table (tied), its bias cls.predictions.bias.
-  ops::linear_forward(logits, n.data(), {w.word_embeddings, w.mlm_bias, C, c.vocab_size, frozen}, R);
+  ops::linear_forward(logits, n.data(), {w.word_embeddings, w.mlm_bias, C, c.vocab_size, packed}, R);
 }
 
 void pool_embeddings(float* out, const float* hidden, const uint8_t* mask, const float* pooled, int B, int T, int C,

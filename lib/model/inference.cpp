@@ -45,7 +45,7 @@ std::vector<float> Inference::pooler_output() {
   if (!model_.config.has_pooler) fail_model("{}: this model has no pooler", model_.source);
   const int C = model_.config.hidden_size;
   std::vector<float> pooled(size_t(input_.B) * C), cls(size_t(input_.B) * C);
-  pooler_forward(pooled.data(), cls.data(), hidden_, input_.B, input_.T, model_.config, model_.weights, true);
+  pooler_forward(pooled.data(), cls.data(), hidden_, input_.B, input_.T, model_.config, model_.weights, encoder_.packed_weights());
   return pooled;
 }
 
@@ -64,7 +64,7 @@ std::vector<float> Inference::classifier_logits() {
     fail_model("{}: {} has no classification head", model_.source, architecture_name(model_.config.architecture));
   std::vector<float> pooled = pooler_output();
   std::vector<float> logits(size_t(input_.B) * model_.config.num_labels());
-  classifier_forward(logits.data(), pooled.data(), input_.B, model_.config, model_.weights, true);
+  classifier_forward(logits.data(), pooled.data(), input_.B, model_.config, model_.weights, encoder_.packed_weights());
   return logits;
 }
 
@@ -78,7 +78,7 @@ std::vector<float> Inference::mlm_logits(const std::vector<std::pair<int, int>>&
     auto [b, t] = positions[size_t(r)];
     std::copy_n(hidden_ + (size_t(b) * input_.T + t) * C, C, rows.data() + size_t(r) * C);
   }
-  if (R > 0) mlm_head_forward(logits.data(), rows.data(), R, model_.config, model_.weights, true);
+  if (R > 0) mlm_head_forward(logits.data(), rows.data(), R, model_.config, model_.weights, encoder_.packed_weights());
   return logits;
 }
 

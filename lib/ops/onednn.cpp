@@ -124,7 +124,6 @@ MatmulEntry make_matmul(const memory::desc& a, const memory::desc& b, const memo
 struct PackedWeight {
   memory packed;
 };
-PrimitiveCache<PackedWeight> packed_cache;
 
 std::string md_key(const memory::desc& md) {
   std::string k;
@@ -163,13 +162,23 @@ LinearEntry& linear_entry(int M, int K, int N, bool has_bias, Activation act, bo
   });
 }
 
-memory packed_weight(const LinearEntry& e, const float* weight, int K, int N) {
+}  // namespace
+
+struct PackedWeights::Impl {
+  PrimitiveCache<PackedWeight> cache;
+};
+PackedWeights::PackedWeights() : impl_(new Impl) {}
+PackedWeights::~PackedWeights() { delete impl_; }
+
+namespace {
+
+memory packed_weight(PackedWeights& store, const LinearEntry& e, const float* weight, int K, int N) {
   memory::desc want = e.mm.pd.weights_desc();
   memory::desc stored({K, N}, dt::f32, dims{1, K});
   if (want == stored) return mem(stored, weight);
   std::string key = fmt::format("{}:{}", static_cast<const void*>(weight), md_key(want));
-  return packed_cache
-      .get(key,
+  return store.impl()
+      .cache.get(key,
            [&] {
              PackedWeight p{memory(want, rt().engine)};
              memory src = mem(stored, weight);
@@ -188,8 +197,8 @@ int num_threads() { return omp_get_max_threads(); }
 void linear_forward(float* y, const float* x, const LinearWeights& w, int M, Activation act,
                     const float* residual) {
   const int K = w.in_features, N = w.out_features;
-  LinearEntry& e = linear_entry(M, K, N, w.bias != nullptr, act, residual != nullptr, w.frozen);
-  memory wm = w.frozen ? packed_weight(e, w.weight, K, N) : mem(e.mm.pd.weights_desc(), w.weight);
+  LinearEntry& e = linear_entry(M, K, N, w.bias != nullptr, act, residual != nullptr, w.packed != nullptr);
+  memory wm = w.packed ? packed_weight(*w.packed, e, w.weight, K, N) : mem(e.mm.pd.weights_desc(), w.weight);
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, mem(plain({M, K}), x)},
                                        {DNNL_ARG_WEIGHTS, wm},
                                        {DNNL_ARG_DST, mem(plain({M, N}), y)}};
@@ -198,8 +207,8 @@ void linear_forward(float* y, const float* x, const LinearWeights& w, int M, Act
   run(e.mm.prim, args);
 }
 
-const char* linear_implementation(int M, int K, int N, bool frozen) {
-  return linear_entry(M, K, N, true, Activation::ACT_NONE, false, frozen).mm.pd.impl_info_str();
+const char* linear_implementation(int M, int K, int N, bool packed) {
+  return linear_entry(M, K, N, true, Activation::ACT_NONE, false, packed).mm.pd.impl_info_str();
 }
 
 namespace {

@@ -21,15 +21,29 @@ enum class Activation { ACT_NONE, ACT_GELU_ERF, ACT_GELU_TANH, ACT_RELU, ACT_TAN
 void set_num_threads(int threads);
 int num_threads();
 
+// Weights repacked once into oneDNN's preferred blocked layout, cached by address. Whoever runs
+// inference owns one and keeps it no longer than the weights it packed (an address may be reused
+// by other weights after they are freed); training weights change every step and are read in place.
+class PackedWeights {
+ public:
+  PackedWeights();
+  ~PackedWeights();
+  PackedWeights(const PackedWeights&) = delete;
+  PackedWeights& operator=(const PackedWeights&) = delete;
+  struct Impl;
+  Impl& impl() { return *impl_; }
+
+ private:
+  Impl* impl_;
+};
+
 // The weights of one Linear layer, in PyTorch layout.
 struct LinearWeights {
   const float* weight = nullptr;  // (N, K)
   const float* bias = nullptr;    // (N) or null
   int in_features = 0;            // K
   int out_features = 0;           // N
-  // Weights that never change while this process runs (inference) may be repacked once into
-  // oneDNN's preferred blocked layout and cached by address; training weights are read in place.
-  bool frozen = false;
+  PackedWeights* packed = nullptr;  // non-null: the weights are frozen, pack them once there
 };
 
 // y (M,N) = act(x (M,K)·Wᵀ + b + residual (M,N)); residual may be null.
@@ -73,6 +87,6 @@ void attention_backward(float* dqkv, float* scratch, const float* dctx, const fl
                         const float* qkv, const AttentionShape& s, const float* dropout_mask = nullptr);
 
 // Name of the oneDNN implementation a linear layer of this shape uses (for benchmarks/diagnostics).
-const char* linear_implementation(int M, int K, int N, bool frozen);
+const char* linear_implementation(int M, int K, int N, bool packed);
 
 }  // namespace bert::ops

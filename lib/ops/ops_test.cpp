@@ -59,7 +59,8 @@ TEST_CASE("linear_forward matches the reference for every activation, residual a
     for (bool residual : {false, true})
       for (bool frozen : {false, true}) {
         std::vector<float> y(size_t(M) * N);
-        bert::ops::linear_forward(y.data(), x.data(), {w.data(), b.data(), K, N, frozen}, M, act,
+        bert::ops::PackedWeights pack;
+        bert::ops::linear_forward(y.data(), x.data(), {w.data(), b.data(), K, N, frozen ? &pack : nullptr}, M, act,
                                   residual ? res.data() : nullptr);
         std::vector<double> want(y.size());
         auto xd = to_double(x), wd = to_double(w), bd = to_double(b), rd = to_double(res);
@@ -74,7 +75,8 @@ TEST_CASE("linear_forward without bias, at a BERT-like shape") {
   const int M = 64, K = 128, N = 384;
   auto x = randn(size_t(M) * K, 5), w = randn(size_t(N) * K, 6, 0.1f);
   std::vector<float> y(size_t(M) * N);
-  bert::ops::linear_forward(y.data(), x.data(), {w.data(), nullptr, K, N, true}, M);
+  bert::ops::PackedWeights pack;
+  bert::ops::linear_forward(y.data(), x.data(), {w.data(), nullptr, K, N, &pack}, M);
   std::vector<double> want(y.size());
   auto xd = to_double(x), wd = to_double(w);
   bert::ref::linear_forward<double>(want.data(), xd.data(), wd.data(), nullptr, M, K, N);

@@ -1,0 +1,46 @@
+#include "train/adamw.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace bert::train {
+
+void adamw_update(std::span<float> p, std::span<float> m, std::span<float> v, std::span<const float> g,
+                  const AdamWSettings& s, int64_t t, bool decay) {
+  // PyTorch turns each Python-float factor into the tensor's float32 once.
+  const float decay_factor = float(1.0 - s.lr * s.weight_decay);
+  const float beta1 = float(s.beta1), one_minus_beta1 = float(1.0 - s.beta1);
+  const float beta2 = float(s.beta2), one_minus_beta2 = float(1.0 - s.beta2);
+  const double bias_correction1 = 1.0 - std::pow(s.beta1, double(t));
+  const double bias_correction2 = 1.0 - std::pow(s.beta2, double(t));
+  const float step_size = float(s.lr / bias_correction1);
+  const float bias_correction2_sqrt = float(std::sqrt(bias_correction2));
+  const float eps = float(s.eps);
+  for (size_t i = 0; i < p.size(); ++i) {
+    if (decay) p[i] *= decay_factor;
+    m[i] = m[i] * beta1 + g[i] * one_minus_beta1;
+    v[i] = v[i] * beta2 + one_minus_beta2 * g[i] * g[i];
+    const float denom = std::sqrt(v[i]) / bias_correction2_sqrt + eps;
+    p[i] += (-step_size * m[i]) / denom;  // addcdiv_: self + value · t1 / t2, left to right
+  }
+}
+
+double global_norm(std::span<const std::span<float>> grads) {
+  double sum = 0;
+  for (std::span<float> g : grads)
+    for (float x : g) sum += double(x) * x;
+  return std::sqrt(sum);
+}
+
+void scale_gradients(std::span<const std::span<float>> grads, float factor) {
+  for (std::span<float> g : grads)
+    for (float& x : g) x *= factor;
+}
+
+double lr_factor(Schedule schedule, int64_t step, int64_t warmup, int64_t total) {
+  if (step < warmup) return double(step) / double(std::max<int64_t>(1, warmup));
+  if (schedule == Schedule::SCHEDULE_CONSTANT) return 1.0;
+  return std::max(0.0, double(total - step) / double(std::max<int64_t>(1, total - warmup)));
+}
+
+}  // namespace bert::train
