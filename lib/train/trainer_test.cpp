@@ -1,0 +1,111 @@
+// The training oracle of ../shared/fixtures/train: loss, every parameter gradient, and the
+// parameters after three AdamW steps, against PyTorch at the README's tolerances (loss ≤ 1e-5,
+// gradients ≤ 5e-6 per tensor, parameters ≤ 5e-6 except the noise-dominated key biases ≤ 3e-3).
+#include <doctest/doctest.h>
+
+#include "io/safetensors.hpp"
+#include "model/model.hpp"
+#include "train/loss.hpp"
+#include "train/trainer.hpp"
+#include "test_support.hpp"
+
+using bert::test::max_abs_diff;
+using nlohmann::json;
+
+namespace {
+
+bert::model::EncoderInput batch_of(const json& t) {
+  bert::model::EncoderInput in;
+  in.B = int(t["input_ids"].size());
+  in.T = int(t["input_ids"][0].size());
+  for (int b = 0; b < in.B; ++b) {
+    for (int v : t["input_ids"][size_t(b)]) in.input_ids.push_back(v);
+    for (int v : t["token_type_ids"][size_t(b)]) in.token_type_ids.push_back(v);
+    for (int v : t["attention_mask"][size_t(b)]) in.attention_mask.push_back(uint8_t(v));
+  }
+  return in;
+}
+
+bert::train::TrainerSettings oracle_settings(const json& t) {
+  bert::train::TrainerSettings s;
+  s.adamw.lr = t["optimizer"]["lr"].get<double>();
+  s.adamw.beta1 = t["optimizer"]["betas"][0].get<double>();
+  s.adamw.beta2 = t["optimizer"]["betas"][1].get<double>();
+  s.adamw.eps = t["optimizer"]["eps"].get<double>();
+  s.adamw.weight_decay = t["optimizer"]["weight_decay"].get<double>();
+  s.decay_norm_and_bias = true;  // "applies to all parameters"
+  s.max_grad_norm = 0;
+  s.schedule = bert::train::Schedule::SCHEDULE_CONSTANT;
+  s.total_steps = 3;
+  return s;
+}
+
+// Compares every tensor of `weights` with the same-named tensor of a reference safetensors file.
+void compare_all(const bert::model::Model& model, bert::model::BertWeights weights, const std::string& file,
+                 double tol, double key_bias_tol, const char* what) {
+  bert::io::TensorArchive ref = bert::io::read_safetensors(file);
+  size_t compared = 0;
+  double worst = 0;
+  bert::model::for_each_tensor(model.config, weights, [&](const bert::model::TensorInfo& t, float*& p) {
+    const bert::io::TensorData* r = ref.find(t.name);
+    REQUIRE_MESSAGE(r != nullptr, t.name);
+    const std::vector<float> want = bert::io::to_f32(*r);
+    const bool key_bias = t.name.ends_with("attention.self.key.bias");
+    const double limit = key_bias ? key_bias_tol : tol;
+    const double d = max_abs_diff({p, size_t(t.numel())}, want, limit, std::string(what) + " " + t.name);
+    INFO(what << " " << t.name);
+    CHECK(d <= limit);
+    if (!key_bias) worst = std::max(worst, d);
+    ++compared;
+  });
+  CHECK(compared == ref.tensors().size());
+  MESSAGE(std::string(what) << ": " << compared << " tensors, max abs diff " << worst << " (key biases excluded)");
+}
+
+}  // namespace
+
+TEST_CASE("loss, gradients and three AdamW steps match PyTorch") {
+  const auto dir = bert::test::shared_path("fixtures/tiny-uncased-cls");
+  const auto train = bert::test::shared_path("fixtures/train");
+  const json t = bert::test::read_json(train / "train_batch.json");
+  bert::model::Model model = bert::model::load_model(dir.string(), {.writable = true});
+  bert::train::Trainer trainer(model, oracle_settings(t));
+  const bert::model::EncoderInput batch = batch_of(t);
+  const std::vector<int32_t> labels = t["labels"].get<std::vector<int32_t>>();
+
+  std::vector<float> logits;
+  const double loss0 = trainer.accumulate(batch, labels, 1.f, &logits);
+  CHECK(std::abs(loss0 - t["loss_step0"].get<double>()) <= 1e-5);
+  CHECK(max_abs_diff(logits, bert::test::to_floats(t["logits_step0"]), 1e-4, "logits") <= 1e-4);
+  compare_all(model, trainer.gradients(), (train / "grads.safetensors").string(), 5e-6, 1e-6, "gradients");
+
+  const auto& losses = t["losses_before_each_step"];
+  for (int step = 0; step < 3; ++step) {
+    if (step > 0) {
+      const double loss = trainer.accumulate(batch, labels, 1.f);
+      CHECK(std::abs(loss - losses[size_t(step)].get<double>()) <= 1e-5);
+    }
+    trainer.step();
+  }
+  compare_all(model, model.weights, (train / "after_3_adamw_steps.safetensors").string(), 5e-6, 3e-3,
+              "parameters after 3 steps");
+  const double loss3 = bert::train::Trainer(model, oracle_settings(t)).accumulate(batch, labels, 1.f);
+  CHECK(std::abs(loss3 - t["loss_after_3_steps"].get<double>()) <= 1e-5);
+}
+
+TEST_CASE("cross-entropy gradient agrees with central differences, with class weights") {
+  const std::vector<float> logits = {0.3f, -1.2f, 2.0f, 0.5f, 0.1f, -0.4f};
+  const std::vector<int32_t> labels = {2, 0};
+  const std::vector<float> weights = {2.f, 1.f, 0.5f};
+  std::vector<float> d(6), scratch(6);
+  bert::train::cross_entropy(d, logits, labels, 3, weights);
+  for (size_t i = 0; i < logits.size(); ++i) {
+    std::vector<float> lp = logits, lm = logits;
+    const float h = 1e-2f;
+    lp[i] += h;
+    lm[i] -= h;
+    const double num = (bert::train::cross_entropy(scratch, lp, labels, 3, weights) -
+                        bert::train::cross_entropy(scratch, lm, labels, 3, weights)) / (2 * h);
+    CHECK(std::abs(num - d[i]) < 1e-4);
+  }
+}
