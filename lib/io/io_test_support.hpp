@@ -4,6 +4,7 @@
 //   TempDir dir;
 //   write_bytes(dir.file("x.safetensors"), bytes);
 //   std::string msg = error_of([&] { read_safetensors(path); });   // "" if nothing was thrown
+//   CHECK_CONTAINS(msg, "beyond the end");
 #pragma once
 #include <doctest/doctest.h>
 
@@ -51,6 +52,9 @@ inline void write_bytes(const std::string& path, const std::string& bytes) {
 inline bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
+// Checks that `message` contains `needle`, and shows the whole message when it does not.
+#define CHECK_CONTAINS(message, needle) \
+  CHECK_MESSAGE(::bert::io::test::contains(message, needle), "message: " << (message))
 
 // The message of the bert::Error that f throws; fails the test if f throws nothing, something
 // else, or an error of another kind.
@@ -60,7 +64,6 @@ std::string error_of(F&& f, ErrorKind kind = ErrorKind::ERROR_MODEL) {
     f();
   } catch (const Error& e) {
     CHECK_MESSAGE(e.kind() == kind, "unexpected error kind for: " << e.what());
-    MESSAGE(e.what());
     return e.what();
   }
   FAIL("expected a bert::Error, but nothing was thrown");
