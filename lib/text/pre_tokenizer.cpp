@@ -111,7 +111,7 @@ size_t PreTokenizer::find_candidate(std::string_view text, size_t from) const {
   return std::string_view::npos;
 }
 
-size_t PreTokenizer::match_added(std::string_view text, size_t pos, int32_t& id) const {
+const PreTokenizer::Added* PreTokenizer::match_added(std::string_view text, size_t pos) const {
   std::string_view rest = text.substr(pos);
   for (const Added& a : added_) {  // longest first
     if (a.text.size() > rest.size()) continue;
@@ -120,25 +120,22 @@ size_t PreTokenizer::match_added(std::string_view text, size_t pos, int32_t& id)
       same = true;
       for (size_t k = 0; same && k < a.text.size(); ++k) same = ascii_lower(rest[k]) == a.text[k];
     }
-    if (same) {
-      id = a.id;
-      return a.text.size();
-    }
+    if (same) return &a;
   }
-  return 0;
+  return nullptr;
 }
 
 void PreTokenizer::split(std::string_view text, Words& out) const {
   size_t segment = 0;
   for (size_t pos = find_candidate(text, 0); pos != std::string_view::npos; pos = find_candidate(text, pos)) {
-    int32_t id = -1;
-    size_t len = match_added(text, pos, id);
-    if (len == 0) {
+    const Added* added = match_added(text, pos);
+    if (!added) {
       ++pos;
       continue;
     }
     split_segment(text, segment, pos, out);
-    push_kept_word(out, text.substr(pos, len), pos, pos + len, uint32_t(utf8_count(text.substr(pos, len))), id);
+    const size_t len = added->text.size();
+    push_kept_word(out, added->text, pos, pos + len, uint32_t(utf8_count(added->text)), added->id);
     segment = pos = pos + len;
   }
   split_segment(text, segment, text.size(), out);

@@ -70,7 +70,7 @@ class PreTokenizer {
     bool fold;  // also match ASCII upper case (lower-casing models; see match_added)
   };
   size_t find_candidate(std::string_view text, size_t from) const;
-  size_t match_added(std::string_view text, size_t pos, int32_t& id) const;
+  const Added* match_added(std::string_view text, size_t pos) const;  // longest match at pos, or null
   void split_segment(std::string_view text, size_t b, size_t e, Words& out) const;
   void split_unicode(std::string_view text, size_t b, size_t e, Words& out) const;
   bool keep_whole_ascii(std::string_view text, size_t b, size_t e, Words& out) const;

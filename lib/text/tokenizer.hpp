@@ -76,6 +76,8 @@ class Tokenizer {
   // A vocab.txt without a tokenizer_config.json beside it is taken as lower-casing unless some
   // ordinary token in it has an upper-case letter (bert-base-cased's vocabulary does).
   static Tokenizer from_path(const std::string& path);
+  static Tokenizer from_vocab_txt(const std::string& path);       // + config files beside it, if any
+  static Tokenizer from_tokenizer_json(const std::string& path);  // + tokenizer_config.json beside it
 
   Encoding encode(std::string_view text, const EncodeOptions& options = {}) const;
   Encoding encode_pair(std::string_view a, std::string_view b, const EncodeOptions& options = {}) const;

@@ -118,6 +118,15 @@ bool has_cased_tokens(const Vocab& vocab) {
   return false;
 }
 
+// The Tokenizer, with a missing special token reported against the file that was read.
+Tokenizer make_tokenizer(const std::string& path, Vocab vocab, TokenizerConfig config) {
+  try {
+    return Tokenizer(std::move(vocab), std::move(config));
+  } catch (const Error& e) {
+    fail(e.kind(), "{}: {}", path, e.what());
+  }
+}
+
 Tokenizer load_vocab_txt(const std::string& vocab_path, const fs::path& dir) {
   Vocab vocab = Vocab::from_vocab_txt(vocab_path);
   TokenizerConfig c;
@@ -137,7 +146,7 @@ Tokenizer load_vocab_txt(const std::string& vocab_path, const fs::path& dir) {
   }
   if (!have_config) c.lowercase = !has_cased_tokens(vocab);
   apply_added(added, vocab_path, vocab, c);
-  return Tokenizer(std::move(vocab), std::move(c));
+  return make_tokenizer(vocab_path, std::move(vocab), std::move(c));
 }
 
 Tokenizer load_tokenizer_json(const std::string& path, const fs::path& dir) {
@@ -225,28 +234,56 @@ Tokenizer load_tokenizer_json(const std::string& path, const fs::path& dir) {
     read_tokenizer_config(config, from_config, unused);
     c.model_max_length = from_config.model_max_length;
   }
-  return Tokenizer(std::move(vocab), std::move(c));
+  return make_tokenizer(path, std::move(vocab), std::move(c));
 }
 
 }  // namespace
 
-Tokenizer Tokenizer::from_path(const std::string& path) {
+namespace {
+
+fs::path parent_of(const std::string& path) {
+  fs::path p(path);
+  return p.has_parent_path() ? p.parent_path() : fs::path(".");
+}
+
+void require_file(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) fail_io("cannot read {}: is a directory", path);
+  if (!file_exists(path)) fail_io("cannot open {}: No such file or directory", path);
+}
+
+// A value of the wrong type somewhere in the JSON files becomes a model error naming the path.
+template <class F>
+Tokenizer named_errors(const std::string& path, F&& load) {
   try {
-    std::error_code ec;
-    fs::path p(path);
-    if (fs::is_directory(p, ec)) {
-      if (file_exists((p / "tokenizer.json").string()))
-        return load_tokenizer_json((p / "tokenizer.json").string(), p);
-      if (file_exists((p / "vocab.txt").string())) return load_vocab_txt((p / "vocab.txt").string(), p);
-      fail_model("{}: no tokenizer.json or vocab.txt in this directory", path);
-    }
-    if (!file_exists(path)) fail_io("cannot open {}: No such file or directory", path);
-    fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
-    if (p.extension() == ".json") return load_tokenizer_json(path, dir);
-    return load_vocab_txt(path, dir);
-  } catch (const json::exception& e) {  // a value of the wrong type somewhere in the JSON files
+    return load();
+  } catch (const json::exception& e) {
     fail_model("{}: unexpected tokenizer file contents: {}", path, e.what());
   }
+}
+
+}  // namespace
+
+Tokenizer Tokenizer::from_vocab_txt(const std::string& path) {
+  require_file(path);
+  return named_errors(path, [&] { return load_vocab_txt(path, parent_of(path)); });
+}
+
+Tokenizer Tokenizer::from_tokenizer_json(const std::string& path) {
+  require_file(path);
+  return named_errors(path, [&] { return load_tokenizer_json(path, parent_of(path)); });
+}
+
+Tokenizer Tokenizer::from_path(const std::string& path) {
+  std::error_code ec;
+  fs::path p(path);
+  if (fs::is_directory(p, ec)) {
+    if (file_exists((p / "tokenizer.json").string())) return from_tokenizer_json((p / "tokenizer.json").string());
+    if (file_exists((p / "vocab.txt").string())) return from_vocab_txt((p / "vocab.txt").string());
+    fail_model("{}: no tokenizer.json or vocab.txt in this directory", path);
+  }
+  if (p.extension() == ".json") return from_tokenizer_json(path);
+  return from_vocab_txt(path);
 }
 
 }  // namespace bert::text

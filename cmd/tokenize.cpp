@@ -1,0 +1,262 @@
+// bertctl tokenize: one line of text in, one line of WordPiece tokens out (tokens, ids or JSON Lines),
+// in input order, with the lines tokenized in parallel.
+//
+//   echo "Hello, world!" | bertctl tokenize --vocab vocab.txt              # [CLS] hello , world ! [SEP]
+//   bertctl tokenize -m checkpoint/ --format jsonl --max-length 128 corpus.txt
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>       // format_int
+#include <nlohmann/json.hpp>  // JSONL input
+
+#include "command.hpp"
+#include "core/error.hpp"            // fail_usage
+#include "core/line_reader.hpp"      // LineReader, LineBatch
+#include "core/ordered_workers.hpp"  // OrderedWorkers
+#include "core/output.hpp"           // Output, append_json_string
+#include "text/tokenizer.hpp"        // Tokenizer
+#include "text/utf8.hpp"             // utf8_find_invalid, utf8_replace_invalid
+
+namespace bertctl {
+
+struct TokenizeOptions {
+  std::vector<std::string> inputs;       // files; none or "-" = standard input
+  std::string vocab, tokenizer, model;   // exactly one
+  std::string input_format = "text";     // text | jsonl
+  std::string text_field = "text";       // jsonl: the text
+  std::string pair_field = "text_pair";  // jsonl with --pair: the second text
+  bool pair = false;
+  std::string format = "tokens";  // tokens | ids | jsonl
+  bool no_special_tokens = false;
+  int max_length = 0;
+  bool pad = false;
+  std::string offsets = "chars";  // chars | bytes
+  bool lowercase = false;
+  CLI::Option* lowercase_flag = nullptr;  // given: overrides the tokenizer's own setting
+  int threads = 1;
+  std::string on_error = "fail";  // fail | replace
+};
+
+// The one place that turns the command line into a tokenizer. -m takes a Hugging Face checkpoint
+// directory (its tokenizer.json, else vocab.txt + tokenizer_config.json).
+bert::text::Tokenizer load_tokenizer_for(const TokenizeOptions& o) {
+  int given = !o.vocab.empty() + !o.tokenizer.empty() + !o.model.empty();
+  if (given == 0) bert::fail_usage("no vocabulary: give --vocab FILE, --tokenizer FILE or -m MODEL");
+  if (given > 1) bert::fail_usage("give only one of --vocab, --tokenizer and -m");
+  bert::text::Tokenizer tok = !o.vocab.empty()       ? bert::text::Tokenizer::from_vocab_txt(o.vocab)
+                              : !o.tokenizer.empty() ? bert::text::Tokenizer::from_tokenizer_json(o.tokenizer)
+                                                     : bert::text::Tokenizer::from_path(o.model);
+  if (o.lowercase_flag && o.lowercase_flag->count() > 0 && o.lowercase != tok.config().lowercase) {
+    bert::text::TokenizerConfig config = tok.config();
+    config.lowercase = o.lowercase;  // strip_accents, when unset, follows it as in the reference
+    tok = bert::text::Tokenizer(tok.vocab(), config);
+  }
+  return tok;
+}
+
+namespace {
+
+// What one batch of lines turns into: the output text, and the first error, if any, after which
+// the batch stopped (its earlier lines are still printed).
+struct BatchOutput {
+  std::string text;
+  std::string error;
+};
+
+void append_tokens(const bert::text::Tokenizer& tok, const bert::text::Encoding& e, std::string& out) {
+  for (size_t i = 0; i < e.ids.size(); ++i) {
+    if (i) out.push_back(' ');
+    out.append(tok.token(e.ids[i]));
+  }
+  out.push_back('\n');
+}
+
+void append_ids(const bert::text::Encoding& e, std::string& out) {
+  for (size_t i = 0; i < e.ids.size(); ++i) {
+    if (i) out.push_back(' ');
+    fmt::format_int n(e.ids[i]);
+    out.append(n.data(), n.size());
+  }
+  out.push_back('\n');
+}
+
+template <class T, class F>
+void append_json_array(std::string& out, const std::vector<T>& v, F&& item) {
+  out.push_back('[');
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) out.push_back(',');
+    item(v[i]);
+  }
+  out.push_back(']');
+}
+
+void append_jsonl(const bert::text::Tokenizer& tok, const bert::text::Encoding& e, bool with_mask,
+                  std::string& out) {
+  auto number = [&](auto x) {
+    fmt::format_int n(x);
+    out.append(n.data(), n.size());
+  };
+  out += "{\"tokens\":";
+  append_json_array(out, e.ids, [&](int32_t id) { bert::append_json_string(out, tok.token(id)); });
+  out += ",\"ids\":";
+  append_json_array(out, e.ids, number);
+  out += ",\"type_ids\":";
+  append_json_array(out, e.type_ids, number);
+  out += ",\"offsets\":";
+  append_json_array(out, e.offsets, [&](const std::pair<uint32_t, uint32_t>& o) {
+    out.push_back('[');
+    number(o.first);
+    out.push_back(',');
+    number(o.second);
+    out.push_back(']');
+  });
+  if (with_mask) {
+    out += ",\"attention_mask\":";
+    append_json_array(out, e.attention_mask, [&](uint8_t m) { number(int(m)); });
+  }
+  out += "}\n";
+}
+
+// The text (and second text) of one input line; returns an error message, or "" when fine.
+std::string parse_line(const TokenizeOptions& o, std::string_view line, std::string_view& a, std::string_view& b,
+                       std::string& storage_a, std::string& storage_b) {
+  if (o.input_format == "text") {
+    a = line;
+    b = std::string_view();
+    if (!o.pair) return "";
+    size_t tab = line.find('\t');
+    if (tab == std::string_view::npos) {
+      if (!line.empty()) return "expected two texts separated by a tab (--pair)";
+      return "";  // an empty line is an empty pair
+    }
+    a = line.substr(0, tab);
+    b = line.substr(tab + 1);
+    return "";
+  }
+  // jsonl: an empty line is an empty record.
+  a = b = std::string_view();
+  if (line.find_first_not_of(" \t\r") == std::string_view::npos) return "";
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(line);
+  } catch (const nlohmann::json::exception& e) {
+    return fmt::format("invalid JSON: {}", e.what());
+  }
+  auto field = [&](const std::string& name, std::string& storage, std::string_view& out) -> std::string {
+    if (!j.is_object() || !j.contains(name) || !j[name].is_string())
+      return fmt::format("no string field \"{}\" in this JSON line", name);
+    storage = j[name].get<std::string>();
+    out = storage;
+    return "";
+  };
+  if (std::string err = field(o.text_field, storage_a, a); !err.empty()) return err;
+  if (o.pair) return field(o.pair_field, storage_b, b);
+  return "";
+}
+
+void run_tokenize(const TokenizeOptions& o) {
+  const size_t specials = o.no_special_tokens ? 0 : (o.pair ? 3 : 2);
+  if (o.pad && o.max_length == 0) bert::fail_usage("--pad needs --max-length");
+  if (o.max_length > 0 && size_t(o.max_length) < specials)
+    bert::fail_usage("--max-length {} leaves no room: the special tokens alone take {}", o.max_length, specials);
+
+  const bert::text::Tokenizer tok = load_tokenizer_for(o);
+  bert::text::EncodeOptions eo;
+  eo.add_special_tokens = !o.no_special_tokens;
+  eo.max_length = o.max_length;
+  eo.pad_to_max_length = o.pad;
+  eo.offset_unit = o.offsets == "bytes" ? bert::text::OffsetUnit::OFFSET_BYTES : bert::text::OffsetUnit::OFFSET_CHARS;
+  const bool replace = o.on_error == "replace";
+
+  auto work = [&](bert::LineBatch& batch) {
+    BatchOutput r;
+    bert::text::Encoding e;
+    std::string fixed, storage_a, storage_b;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      std::string_view line = batch.line(i);
+      auto fail = [&](const std::string& what) {
+        r.error = fmt::format("{}:{}: {}", batch.source, batch.line_number(i), what);
+      };
+      if (size_t bad = bert::text::utf8_find_invalid(line); bad != std::string_view::npos) {
+        if (!replace) {
+          fail(fmt::format("invalid UTF-8 at byte {}", bad));
+          break;
+        }
+        bert::text::utf8_replace_invalid(line, fixed);
+        line = fixed;
+      }
+      std::string_view a, b;
+      if (std::string err = parse_line(o, line, a, b, storage_a, storage_b); !err.empty()) {
+        fail(err);
+        break;
+      }
+      if (o.pair)
+        tok.encode_pair_into(a, b, eo, e);
+      else
+        tok.encode_into(a, eo, e);
+      if (o.format == "tokens")
+        append_tokens(tok, e, r.text);
+      else if (o.format == "ids")
+        append_ids(e, r.text);
+      else
+        append_jsonl(tok, e, o.pad, r.text);
+    }
+    return r;
+  };
+
+  bert::Output out;
+  auto emit = [&](BatchOutput& r) {
+    out.write(r.text);
+    if (!r.error.empty()) {
+      out.flush();
+      throw bert::Error(bert::ErrorKind::ERROR_INPUT, r.error);
+    }
+  };
+  bert::OrderedWorkers<bert::LineBatch, BatchOutput> pool(o.threads, work, emit);
+  bert::LineReader reader(o.inputs);
+  bert::LineBatch batch;
+  while (reader.next_batch(batch, 1024, 1 << 18)) pool.submit(std::move(batch));
+  pool.finish();
+  out.flush();
+}
+
+}  // namespace
+
+void add_tokenize_command(CLI::App& root) {
+  auto o = std::make_shared<TokenizeOptions>();
+  CLI::App* app = root.add_subcommand("tokenize", "Split text into WordPiece tokens, one output line per input line");
+  app->add_option("inputs", o->inputs, "Input files, one text per line (default or -: standard input)");
+  auto* vocab = app->add_option("--vocab", o->vocab, "WordPiece vocabulary (vocab.txt)");
+  auto* tokenizer = app->add_option("--tokenizer", o->tokenizer, "Hugging Face tokenizer.json (WordPiece)");
+  auto* model = app->add_option("-m,--model", o->model, "Hugging Face checkpoint directory");
+  vocab->excludes(tokenizer)->excludes(model);
+  tokenizer->excludes(model);
+  app->add_flag("--pair", o->pair, "Each line holds two texts separated by a tab: [CLS] A [SEP] B [SEP]");
+  app->add_option("--input-format", o->input_format, "Input: text (one text per line) or jsonl")
+      ->check(CLI::IsMember({"text", "jsonl"}))
+      ->capture_default_str();
+  app->add_option("--text-field", o->text_field, "jsonl input: field holding the text")->capture_default_str();
+  app->add_option("--pair-field", o->pair_field, "jsonl input with --pair: field holding the second text")
+      ->capture_default_str();
+  app->add_option("--format", o->format, "Output: tokens, ids or jsonl")
+      ->check(CLI::IsMember({"tokens", "ids", "jsonl"}))
+      ->capture_default_str();
+  app->add_flag("--no-special-tokens", o->no_special_tokens, "Leave out [CLS] and [SEP]");
+  app->add_option("--max-length", o->max_length, "Truncate to N tokens, special tokens included (pairs: longest first)")
+      ->check(CLI::PositiveNumber);
+  app->add_flag("--pad", o->pad, "Pad with [PAD] up to --max-length");
+  app->add_option("--offsets", o->offsets, "Unit of jsonl offsets: chars (code points) or bytes")
+      ->check(CLI::IsMember({"chars", "bytes"}))
+      ->capture_default_str();
+  o->lowercase_flag = app->add_flag("--lowercase,!--no-lowercase", o->lowercase,
+                                    "Lower-case (and strip accents) or not, overriding the tokenizer files");
+  add_threads_flag(*app, o->threads);
+  app->add_option("--on-error", o->on_error, "Invalid UTF-8: fail (exit 1) or replace bad bytes with U+FFFD")
+      ->check(CLI::IsMember({"fail", "replace"}))
+      ->capture_default_str();
+  app->callback([o] { run_tokenize(*o); });
+}
+
+}  // namespace bertctl
