@@ -9,6 +9,9 @@ void add_tokenize_command(CLI::App& root);
 void add_convert_command(CLI::App& root);
 void add_info_command(CLI::App& root);
 void add_init_command(CLI::App& root);
+void add_encode_command(CLI::App& root);
+void add_classify_command(CLI::App& root);
+void add_fill_mask_command(CLI::App& root);
 
 // Flags several subcommands share, declared once so their help text agrees everywhere.
 CLI::Option* add_threads_flag(CLI::App& app, int& threads);

@@ -59,6 +59,9 @@ int main(int argc, char** argv) {
   app.fallthrough(false);
 
   bertctl::add_tokenize_command(app);
+  bertctl::add_encode_command(app);
+  bertctl::add_fill_mask_command(app);
+  bertctl::add_classify_command(app);
   bertctl::add_convert_command(app);
   bertctl::add_info_command(app);
   bertctl::add_init_command(app);

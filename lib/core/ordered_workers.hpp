@@ -43,7 +43,7 @@ class OrderedWorkers {
     }
     {
       std::unique_lock lock(mutex_);
-      slots_.push_back(Slot{std::move(batch)});
+      slots_.push_back(Slot{std::move(batch), false, false, std::nullopt, nullptr});
     }
     ready_.notify_one();
     drain(window_);

@@ -1,0 +1,141 @@
+// The pipeline behind encode, classify and fill-mask: read lines, tokenize them on a worker thread
+// while the model works, group texts of similar length into batches (less padding), run the
+// command's model step on each batch, and hand every record back in input order.
+//
+//   run_model_pipeline<Scores>(input, model_options, tokenizer,
+//       [&](std::vector<PipelineRecord<Scores>*>& batch) { ...fill r->result... },
+//       [&](PipelineRecord<Scores>& r) { ...write one output line... });
+#pragma once
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "core/error.hpp"
+#include "core/line_reader.hpp"
+#include "core/ordered_workers.hpp"
+#include "model/model.hpp"
+#include "text/tokenizer.hpp"
+#include "text_input.hpp"
+
+namespace bertctl {
+
+struct ModelOptions {
+  std::string model;
+  int batch_size = 32;
+  int max_length = 0;  // 0: the model's limit
+  int threads = 1;
+};
+
+void add_model_options(CLI::App& app, ModelOptions& o);
+
+// Loads the model named by -m (a model file, or a Hugging Face directory converted on the fly) and
+// gives oneDNN the thread count.
+bert::model::Model load_model_for(const ModelOptions& o);
+
+// The encode options for this model: max length = --max-length, else the tokenizer's
+// model_max_length, never beyond the position embeddings (a longer --max-length is clamped with a
+// warning on stderr).
+bert::text::EncodeOptions encode_options_for(const ModelOptions& o, const bert::model::Model& m, const char* command);
+
+template <class Result>
+struct PipelineRecord {
+  std::string source;        // input name, for messages
+  uint64_t line_number = 0;
+  bert::text::Encoding encoding;
+  std::string error;         // set by `accept`: this line gets an error record, the run exits 1
+  Result result{};
+};
+
+// Counts and reports truncated inputs: the first one by line, then a total at the end.
+class TruncationReport {
+ public:
+  explicit TruncationReport(const char* command, int max_length) : command_(command), max_length_(max_length) {}
+  ~TruncationReport();
+  void note(const std::string& source, uint64_t line, size_t tokens);
+
+ private:
+  const char* command_;
+  int max_length_;
+  uint64_t count_ = 0;
+};
+
+// Runs the pipeline. `accept` (optional) returns an error for a record the model must skip (it
+// still reaches `emit`, with `error` set). A fatal input error (invalid UTF-8, bad JSON) stops the
+// run after every earlier line was emitted. Returns the number of records with an error.
+template <class Result>
+uint64_t run_model_pipeline(const TextInputOptions& input, const ModelOptions& mo, const bert::model::Model& model,
+                            const bert::text::EncodeOptions& eo, const char* command,
+                            const std::function<std::string(const PipelineRecord<Result>&)>& accept,
+                            const std::function<void(std::vector<PipelineRecord<Result>*>&)>& run_batch,
+                            const std::function<void(PipelineRecord<Result>&)>& emit) {
+  struct Chunk {
+    std::vector<PipelineRecord<Result>> records;
+    std::string fatal;  // the first fatal error; records stop before it
+  };
+  const bert::text::Tokenizer& tok = *model.tokenizer;
+  TruncationReport truncation(command, eo.max_length);
+  auto tokenize = [&](bert::LineBatch& lines) {
+    Chunk c;
+    c.records.resize(lines.size());
+    LineTexts texts;
+    for (size_t i = 0; i < lines.size(); ++i) {
+      PipelineRecord<Result>& r = c.records[i];
+      r.source = lines.source;
+      r.line_number = lines.line_number(i);
+      if (std::string err = read_line_texts(input, lines.line(i), texts); !err.empty()) {
+        c.fatal = fmt::format("{}:{}: {}", lines.source, r.line_number, err);
+        c.records.resize(i);
+        break;
+      }
+      if (input.pair)
+        tok.encode_pair_into(texts.a, texts.b, eo, r.encoding);
+      else
+        tok.encode_into(texts.a, eo, r.encoding);
+    }
+    return c;
+  };
+  uint64_t errors = 0;
+  auto process = [&](Chunk& c) {
+    // Longest first into batches of similar length; results land in each record.
+    std::vector<PipelineRecord<Result>*> order;
+    for (auto& r : c.records) {
+      if (r.encoding.num_tokens_untruncated > r.encoding.ids.size())
+        truncation.note(r.source, r.line_number, r.encoding.num_tokens_untruncated);
+      if (accept) r.error = accept(r);
+      if (r.error.empty()) order.push_back(&r);
+    }
+    std::stable_sort(order.begin(), order.end(), [](const auto* x, const auto* y) {
+      return x->encoding.ids.size() > y->encoding.ids.size();
+    });
+    for (size_t start = 0; start < order.size(); start += size_t(mo.batch_size)) {
+      std::vector<PipelineRecord<Result>*> batch(order.begin() + start,
+                                                 order.begin() + std::min(order.size(), start + size_t(mo.batch_size)));
+      run_batch(batch);
+    }
+    for (auto& r : c.records) {
+      if (!r.error.empty()) {
+        ++errors;
+        std::fprintf(stderr, "bertctl: %s: %s:%llu: %s\n", command, r.source.c_str(),
+                     static_cast<unsigned long long>(r.line_number), r.error.c_str());
+      }
+      emit(r);
+    }
+    if (!c.fatal.empty()) throw bert::Error(bert::ErrorKind::ERROR_INPUT, c.fatal);
+  };
+  // Two tokenizing threads keep ahead of the model; the model runs here, on oneDNN's threads.
+  bert::OrderedWorkers<bert::LineBatch, Chunk> pool(2, tokenize, process, 4);
+  bert::LineReader reader(input.inputs);
+  bert::LineBatch lines;
+  const size_t chunk_lines = size_t(std::max(mo.batch_size * 8, 256));
+  while (reader.next_batch(lines, chunk_lines, 1 << 20)) pool.submit(std::move(lines));
+  pool.finish();
+  return errors;
+}
+
+}  // namespace bertctl
