@@ -8,8 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include <fmt/format.h>       // format_int
-#include <nlohmann/json.hpp>  // JSONL input
+#include <fmt/format.h>  // format, format_int
 
 #include "command.hpp"
 #include "core/error.hpp"            // fail_usage
@@ -17,18 +16,14 @@
 #include "core/ordered_workers.hpp"  // OrderedWorkers
 #include "core/output.hpp"           // Output, append_json_string
 #include "text/tokenizer.hpp"        // Tokenizer
-#include "text/utf8.hpp"             // utf8_find_invalid, utf8_replace_invalid
+#include "text_input.hpp"            // TextInputOptions, read_line_texts
 
 namespace bertctl {
 
 struct TokenizeOptions {
-  std::vector<std::string> inputs;       // files; none or "-" = standard input
+  TextInputOptions input;                // files, --pair, --input-format, fields, --on-error
   std::string vocab, tokenizer, model;   // exactly one
-  std::string input_format = "text";     // text | jsonl
-  std::string text_field = "text";       // jsonl: the text
-  std::string pair_field = "text_pair";  // jsonl with --pair: the second text
-  bool pair = false;
-  std::string format = "tokens";  // tokens | ids | jsonl
+  std::string format = "tokens";         // tokens | ids | jsonl
   bool no_special_tokens = false;
   int max_length = 0;
   bool pad = false;
@@ -36,7 +31,6 @@ struct TokenizeOptions {
   bool lowercase = false;
   CLI::Option* lowercase_flag = nullptr;  // given: overrides the tokenizer's own setting
   int threads = 1;
-  std::string on_error = "fail";  // fail | replace
 };
 
 // The one place that turns the command line into a tokenizer. -m takes a Hugging Face checkpoint
@@ -119,45 +113,9 @@ void append_jsonl(const bert::text::Tokenizer& tok, const bert::text::Encoding& 
   out += "}\n";
 }
 
-// The text (and second text) of one input line; returns an error message, or "" when fine.
-std::string parse_line(const TokenizeOptions& o, std::string_view line, std::string_view& a, std::string_view& b,
-                       std::string& storage_a, std::string& storage_b) {
-  if (o.input_format == "text") {
-    a = line;
-    b = std::string_view();
-    if (!o.pair) return "";
-    size_t tab = line.find('\t');
-    if (tab == std::string_view::npos) {
-      if (!line.empty()) return "expected two texts separated by a tab (--pair)";
-      return "";  // an empty line is an empty pair
-    }
-    a = line.substr(0, tab);
-    b = line.substr(tab + 1);
-    return "";
-  }
-  // jsonl: an empty line is an empty record.
-  a = b = std::string_view();
-  if (line.find_first_not_of(" \t\r") == std::string_view::npos) return "";
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::exception& e) {
-    return fmt::format("invalid JSON: {}", e.what());
-  }
-  auto field = [&](const std::string& name, std::string& storage, std::string_view& out) -> std::string {
-    if (!j.is_object() || !j.contains(name) || !j[name].is_string())
-      return fmt::format("no string field \"{}\" in this JSON line", name);
-    storage = j[name].get<std::string>();
-    out = storage;
-    return "";
-  };
-  if (std::string err = field(o.text_field, storage_a, a); !err.empty()) return err;
-  if (o.pair) return field(o.pair_field, storage_b, b);
-  return "";
-}
-
 void run_tokenize(const TokenizeOptions& o) {
-  const size_t specials = o.no_special_tokens ? 0 : (o.pair ? 3 : 2);
+  const bool pair = o.input.pair;
+  const size_t specials = o.no_special_tokens ? 0 : (pair ? 3 : 2);
   if (o.pad && o.max_length == 0) bert::fail_usage("--pad needs --max-length");
   if (o.max_length > 0 && size_t(o.max_length) < specials)
     bert::fail_usage("--max-length {} leaves no room: the special tokens alone take {}", o.max_length, specials);
@@ -168,34 +126,20 @@ void run_tokenize(const TokenizeOptions& o) {
   eo.max_length = o.max_length;
   eo.pad_to_max_length = o.pad;
   eo.offset_unit = o.offsets == "bytes" ? bert::text::OffsetUnit::OFFSET_BYTES : bert::text::OffsetUnit::OFFSET_CHARS;
-  const bool replace = o.on_error == "replace";
 
   auto work = [&](bert::LineBatch& batch) {
     BatchOutput r;
     bert::text::Encoding e;
-    std::string fixed, storage_a, storage_b;
+    LineTexts texts;
     for (size_t i = 0; i < batch.size(); ++i) {
-      std::string_view line = batch.line(i);
-      auto fail = [&](const std::string& what) {
-        r.error = fmt::format("{}:{}: {}", batch.source, batch.line_number(i), what);
-      };
-      if (size_t bad = bert::text::utf8_find_invalid(line); bad != std::string_view::npos) {
-        if (!replace) {
-          fail(fmt::format("invalid UTF-8 at byte {}", bad));
-          break;
-        }
-        bert::text::utf8_replace_invalid(line, fixed);
-        line = fixed;
+      if (std::string err = read_line_texts(o.input, batch.line(i), texts); !err.empty()) {
+        r.error = fmt::format("{}:{}: {}", batch.source, batch.line_number(i), err);
+        break;  // the lines before it are still printed
       }
-      std::string_view a, b;
-      if (std::string err = parse_line(o, line, a, b, storage_a, storage_b); !err.empty()) {
-        fail(err);
-        break;
-      }
-      if (o.pair)
-        tok.encode_pair_into(a, b, eo, e);
+      if (pair)
+        tok.encode_pair_into(texts.a, texts.b, eo, e);
       else
-        tok.encode_into(a, eo, e);
+        tok.encode_into(texts.a, eo, e);
       if (o.format == "tokens")
         append_tokens(tok, e, r.text);
       else if (o.format == "ids")
@@ -215,7 +159,7 @@ void run_tokenize(const TokenizeOptions& o) {
     }
   };
   bert::OrderedWorkers<bert::LineBatch, BatchOutput> pool(o.threads, work, emit);
-  bert::LineReader reader(o.inputs);
+  bert::LineReader reader(o.input.inputs);
   bert::LineBatch batch;
   while (reader.next_batch(batch, 1024, 1 << 18)) pool.submit(std::move(batch));
   pool.finish();
@@ -227,24 +171,19 @@ void run_tokenize(const TokenizeOptions& o) {
 void add_tokenize_command(CLI::App& root) {
   auto o = std::make_shared<TokenizeOptions>();
   CLI::App* app = root.add_subcommand("tokenize", "Split text into WordPiece tokens, one output line per input line");
-  app->add_option("inputs", o->inputs, "Input files, one text per line (default or -: standard input)");
-  auto* vocab = app->add_option("--vocab", o->vocab, "WordPiece vocabulary (vocab.txt)");
-  auto* tokenizer = app->add_option("--tokenizer", o->tokenizer, "Hugging Face tokenizer.json (WordPiece)");
-  auto* model = app->add_option("-m,--model", o->model, "Hugging Face checkpoint directory");
+  add_text_input_options(*app, o->input);
+  auto* vocab = app->add_option("--vocab", o->vocab, "WordPiece vocabulary (vocab.txt)")->type_name("FILE");
+  auto* tokenizer =
+      app->add_option("--tokenizer", o->tokenizer, "Hugging Face tokenizer.json (WordPiece)")->type_name("FILE");
+  auto* model = app->add_option("-m,--model", o->model, "Hugging Face checkpoint directory")->type_name("MODEL");
   vocab->excludes(tokenizer)->excludes(model);
   tokenizer->excludes(model);
-  app->add_flag("--pair", o->pair, "Each line holds two texts separated by a tab: [CLS] A [SEP] B [SEP]");
-  app->add_option("--input-format", o->input_format, "Input: text (one text per line) or jsonl")
-      ->check(CLI::IsMember({"text", "jsonl"}))
-      ->capture_default_str();
-  app->add_option("--text-field", o->text_field, "jsonl input: field holding the text")->capture_default_str();
-  app->add_option("--pair-field", o->pair_field, "jsonl input with --pair: field holding the second text")
-      ->capture_default_str();
   app->add_option("--format", o->format, "Output: tokens, ids or jsonl")
       ->check(CLI::IsMember({"tokens", "ids", "jsonl"}))
       ->capture_default_str();
   app->add_flag("--no-special-tokens", o->no_special_tokens, "Leave out [CLS] and [SEP]");
   app->add_option("--max-length", o->max_length, "Truncate to N tokens, special tokens included (pairs: longest first)")
+      ->type_name("N")
       ->check(CLI::PositiveNumber);
   app->add_flag("--pad", o->pad, "Pad with [PAD] up to --max-length");
   app->add_option("--offsets", o->offsets, "Unit of jsonl offsets: chars (code points) or bytes")
@@ -253,9 +192,6 @@ void add_tokenize_command(CLI::App& root) {
   o->lowercase_flag = app->add_flag("--lowercase,!--no-lowercase", o->lowercase,
                                     "Lower-case (and strip accents) or not, overriding the tokenizer files");
   add_threads_flag(*app, o->threads);
-  app->add_option("--on-error", o->on_error, "Invalid UTF-8: fail (exit 1) or replace bad bytes with U+FFFD")
-      ->check(CLI::IsMember({"fail", "replace"}))
-      ->capture_default_str();
   app->callback([o] { run_tokenize(*o); });
 }
 
