@@ -12,6 +12,7 @@ void add_init_command(CLI::App& root);
 void add_encode_command(CLI::App& root);
 void add_classify_command(CLI::App& root);
 void add_fill_mask_command(CLI::App& root);
+void add_finetune_command(CLI::App& root);
 
 // Flags several subcommands share, declared once so their help text agrees everywhere.
 CLI::Option* add_threads_flag(CLI::App& app, int& threads);

@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
   bertctl::add_encode_command(app);
   bertctl::add_fill_mask_command(app);
   bertctl::add_classify_command(app);
+  bertctl::add_finetune_command(app);
   bertctl::add_convert_command(app);
   bertctl::add_info_command(app);
   bertctl::add_init_command(app);
@@ -90,6 +91,7 @@ int main(int argc, char** argv) {
     return 0;
   } catch (const bert::Error& e) {
     print_error(command_name(app), e.what());
+    if (e.kind() == bert::ErrorKind::ERROR_INTERRUPTED) return 130;  // 128 + SIGINT, as shells expect
     return e.kind() == bert::ErrorKind::ERROR_USAGE ? 2 : 1;
   } catch (const std::bad_alloc&) {
     print_error(command_name(app), "out of memory");

@@ -18,6 +18,7 @@ enum class ErrorKind {
   ERROR_IO,        // the operating system refused (open, write, rename, mmap)
   ERROR_USAGE,     // a bad combination of flags (exit code 2)
   ERROR_INTERNAL,  // a bug: an invariant did not hold
+  ERROR_INTERRUPTED,  // stopped by SIGINT after saving what can be resumed (exit code 130)
 };
 
 class Error : public std::runtime_error {

@@ -36,6 +36,27 @@ void multiply_into(float* dst, const float* a, const float* mask, size_t n) {
 
 }  // namespace
 
+EncoderInput make_encoder_input(const std::vector<const text::Encoding*>& batch, int32_t pad_id) {
+  EncoderInput in;
+  in.B = int(batch.size());
+  for (const text::Encoding* e : batch) in.T = std::max(in.T, int(e->ids.size()));
+  in.T = std::max(in.T, 1);
+  const size_t n = size_t(in.B) * in.T;
+  in.input_ids.assign(n, pad_id);
+  in.token_type_ids.assign(n, 0);
+  in.attention_mask.assign(n, 0);
+  for (int b = 0; b < in.B; ++b) {
+    const text::Encoding& e = *batch[size_t(b)];
+    for (size_t t = 0; t < e.ids.size(); ++t) {
+      const size_t i = size_t(b) * in.T + t;
+      in.input_ids[i] = e.ids[t];
+      in.token_type_ids[i] = e.type_ids.empty() ? 0 : e.type_ids[t];
+      in.attention_mask[i] = e.attention_mask.empty() ? 1 : e.attention_mask[t];
+    }
+  }
+  return in;
+}
+
 Encoder::Encoder(const BertConfig& config, const BertWeights& weights, bool training)
     : config_(config),
       weights_(weights),

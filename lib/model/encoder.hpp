@@ -14,6 +14,7 @@
 
 #include "model/bert_config.hpp"   // BertConfig
 #include "model/bert_weights.hpp"  // BertWeights
+#include "text/tokenizer.hpp"       // Encoding
 #include "ops/ops.hpp"              // PackedWeights
 
 namespace bert::model {
@@ -25,6 +26,9 @@ struct EncoderInput {
   std::vector<int32_t> token_type_ids;
   std::vector<uint8_t> attention_mask;  // 1 = token, 0 = padding
 };
+
+// Right-pads tokenized texts to the longest into one batch (padding: `pad_id`, mask 0).
+EncoderInput make_encoder_input(const std::vector<const text::Encoding*>& encodings, int32_t pad_id);
 
 struct ForwardOptions {
   bool training = false;     // apply dropout (needs an Encoder built for training)

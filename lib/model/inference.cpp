@@ -13,24 +13,7 @@ Inference::Inference(const Model& model) : model_(model), encoder_(model.config,
 
 const float* Inference::run(const std::vector<const text::Encoding*>& batch,
                             const std::function<void(int, const float*)>& on_hidden_state) {
-  EncoderInput in;
-  in.B = int(batch.size());
-  for (const text::Encoding* e : batch) in.T = std::max(in.T, int(e->ids.size()));
-  in.T = std::max(in.T, 1);
-  const size_t n = size_t(in.B) * in.T;
-  in.input_ids.assign(n, model_.config.pad_token_id);
-  in.token_type_ids.assign(n, 0);
-  in.attention_mask.assign(n, 0);
-  for (int b = 0; b < in.B; ++b) {
-    const text::Encoding& e = *batch[size_t(b)];
-    for (size_t t = 0; t < e.ids.size(); ++t) {
-      const size_t i = size_t(b) * in.T + t;
-      in.input_ids[i] = e.ids[t];
-      in.token_type_ids[i] = e.type_ids.empty() ? 0 : e.type_ids[t];
-      in.attention_mask[i] = e.attention_mask.empty() ? 1 : e.attention_mask[t];
-    }
-  }
-  return run(in, on_hidden_state);
+  return run(make_encoder_input(batch, model_.config.pad_token_id), on_hidden_state);
 }
 
 const float* Inference::run(const EncoderInput& input, const std::function<void(int, const float*)>& on_hidden_state) {

@@ -1,6 +1,9 @@
 #include "model/init.hpp"
 
+#include <algorithm>
 #include <cmath>
+
+#include "model/model.hpp"  // Model, make_model
 
 namespace bert::model {
 
@@ -69,6 +72,36 @@ void init_weights(const BertConfig& c, BertWeights& w, uint64_t seed) {
   });
   // nn.Embedding(padding_idx): the padding row starts at zero.
   for (int i = 0; i < c.hidden_size; ++i) w.word_embeddings[size_t(c.pad_token_id) * c.hidden_size + i] = 0.f;
+}
+
+}  // namespace bert::model
+
+namespace bert::model {
+
+namespace {
+
+std::string without_prefix(const std::string& name) { return name.starts_with("bert.") ? name.substr(5) : name; }
+
+}  // namespace
+
+Model make_classifier(const Model& base, const std::vector<std::string>& labels, uint64_t seed) {
+  BertConfig c = base.config;
+  c.architecture = Architecture::ARCH_SEQUENCE_CLASSIFICATION;
+  c.labels = labels;
+  c.has_pooler = true;
+  Model m = make_model(c, *base.tokenizer);
+  m.source = base.source;
+  // Start from a complete fresh initialisation, then overwrite what the base provides.
+  init_weights(m.config, m.weights, seed);
+  std::vector<std::pair<std::string, const float*>> have;
+  BertWeights bw = base.weights;
+  for_each_tensor(base.config, bw, [&](const TensorInfo& t, float*& p) { have.emplace_back(without_prefix(t.name), p); });
+  for_each_tensor(m.config, m.weights, [&](const TensorInfo& t, float*& p) {
+    if (t.name.starts_with("classifier.")) return;  // always a new head for these labels
+    for (const auto& [name, src] : have)
+      if (name == without_prefix(t.name)) std::copy_n(src, t.numel(), p);
+  });
+  return m;
 }
 
 }  // namespace bert::model

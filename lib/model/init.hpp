@@ -3,6 +3,8 @@
 // 0, LayerNorm weight 1 and bias 0. Seeded and independent of the platform's <random>.
 #pragma once
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "model/bert_config.hpp"   // BertConfig
 #include "model/bert_weights.hpp"  // BertWeights
@@ -25,5 +27,16 @@ class NormalRng {
   bool has_spare_ = false;
   double spare_ = 0;
 };
+
+}  // namespace bert::model
+
+namespace bert::model {
+
+struct Model;
+
+// A sequence classifier for `labels` built on `base`: every tensor the base has (by name, with or
+// without the "bert." prefix) is copied; the rest — the classifier, and the pooler when the base has
+// none (masked-LM checkpoints) — is initialised as init_weights() would, from `seed`.
+Model make_classifier(const Model& base, const std::vector<std::string>& labels, uint64_t seed);
 
 }  // namespace bert::model

@@ -7,6 +7,7 @@
 //   bert::model::save_model_gguf(m, "out.gguf", bert::io::DType::DTYPE_F16);
 //   bert::model::save_model_hf(m, "out_dir");                          // config.json, model.safetensors, ...
 #pragma once
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +17,10 @@
 #include "model/bert_config.hpp"   // BertConfig
 #include "model/bert_weights.hpp"  // BertWeights, WeightStorage
 #include "text/tokenizer.hpp"      // Tokenizer
+
+namespace bert::io {
+class GgufWriter;
+}
 
 namespace bert::model {
 
@@ -48,8 +53,10 @@ bool is_hf_checkpoint_dir(const std::string& path);
 // A model with fresh zero weights for `config` (the caller initialises them) and the tokenizer.
 Model make_model(const BertConfig& config, text::Tokenizer tokenizer);
 
-// Writes our model file (F32 or F16 weights), atomically.
-void save_model_gguf(const Model& model, const std::string& path, io::DType dtype = io::DType::DTYPE_F32);
+// Writes our model file (F32 or F16 weights), atomically. `extra` may add keys and tensors of
+// its own (training checkpoints add the optimizer state) before the file is written.
+void save_model_gguf(const Model& model, const std::string& path, io::DType dtype = io::DType::DTYPE_F32,
+                     const std::function<void(io::GgufWriter&)>& extra = {});
 // Writes config.json, model.safetensors, vocab.txt, tokenizer_config.json, special_tokens_map.json
 // into `dir` (created if needed), each file atomically.
 void save_model_hf(const Model& model, const std::string& dir);

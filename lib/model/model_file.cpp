@@ -66,7 +66,8 @@ uint32_t llama_pooling_type(Pooling p) {
 
 }  // namespace
 
-void save_model_gguf(const Model& m, const std::string& path, io::DType dtype) {
+void save_model_gguf(const Model& m, const std::string& path, io::DType dtype,
+                     const std::function<void(io::GgufWriter&)>& extra) {
   if (dtype != io::DType::DTYPE_F32 && dtype != io::DType::DTYPE_F16)
     fail_usage("model files hold f32 or f16 weights (got {})", io::dtype_name(dtype));
   if (!m.tokenizer) fail_model("{}: the model has no vocabulary to store", m.source);
@@ -138,6 +139,7 @@ void save_model_gguf(const Model& m, const std::string& path, io::DType dtype) {
     }
     w.add_tensor(d);
   });
+  if (extra) extra(w);
   w.write(path);
 }
 

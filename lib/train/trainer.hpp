@@ -50,6 +50,7 @@ class Trainer {
   void set_steps_done(int64_t step) { step_ = step; }
   double current_lr() const;
   const TrainerSettings& settings() const { return settings_; }
+  const model::Model& model() const { return model_; }
 
   // Optimizer state, for checkpoints.
   model::BertWeights& first_moment() { return m_; }

@@ -1,0 +1,270 @@
+// bertctl finetune: a CSV/TSV/JSONL file of texts and labels in, a classifier model file out.
+// Progress goes to stderr (a live bar on a terminal, plain lines otherwise); --log writes one JSON
+// object per report and per evaluation; Ctrl-C writes a checkpoint to resume from.
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <csignal>
+#include <cstdio>
+#include <memory>
+
+#include <fmt/ranges.h>  // fmt::join
+#include <nlohmann/json.hpp>
+
+#include "command.hpp"
+#include "core/error.hpp"
+#include "core/file.hpp"
+#include "core/output.hpp"
+#include "model/model.hpp"
+#include "ops/ops.hpp"
+#include "train/finetune.hpp"
+
+namespace bertctl {
+
+namespace {
+
+struct FinetuneOptions {
+  std::string base, train, eval, output, log, resume, checkpoint;
+  double eval_split = 0;
+  bert::train::DatasetSpec data;
+  std::string input_format = "auto", on_error = "fail";
+  bert::train::FinetuneConfig run;
+  double lr = 5e-5, weight_decay = 0.01, max_grad_norm = 1.0;
+  std::string schedule = "linear";
+  bool no_decay_norm_bias = true;
+  bool no_shuffle = false;
+  float dropout = -1;
+  uint64_t seed = 42;
+  int train_layers = -1;
+  bool freeze_encoder = false;
+  int64_t log_every = 0;
+  int threads = 1;
+  bool force = false, quiet = false;
+};
+
+std::atomic<bool> g_interrupted{false};
+
+void on_sigint(int) { g_interrupted.store(true); }
+
+std::string clock(double seconds) {
+  const long s = long(seconds);
+  return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60) : fmt::format("{}:{:02}", s / 60, s % 60);
+}
+
+// Writes --log lines; flushed per line so `tail -f` follows a run.
+class JsonLog {
+ public:
+  explicit JsonLog(const std::string& path) {
+    if (!path.empty() && !(file_ = std::fopen(path.c_str(), "w")))
+      bert::fail_io("cannot create {}: {}", path, std::strerror(errno));
+  }
+  ~JsonLog() {
+    if (file_) std::fclose(file_);
+  }
+  void write(const std::string& line) {
+    if (!file_) return;
+    std::fputs(line.c_str(), file_);
+    std::fputc('\n', file_);
+    std::fflush(file_);
+  }
+
+ private:
+  FILE* file_ = nullptr;
+};
+
+void run_finetune(FinetuneOptions& o) {
+  namespace tr = bert::train;
+  if (o.base.empty() && o.resume.empty()) bert::fail_usage("give the model to start from with -m (or --resume CKPT)");
+  if (!o.eval.empty() && o.eval_split > 0) bert::fail_usage("give either --eval or --eval-split, not both");
+  if (!o.run.keep_best.empty() && o.eval.empty() && o.eval_split <= 0)
+    bert::fail_usage("--keep-best needs evaluation data (--eval FILE or --eval-split F)");
+  if (o.resume.empty() && !o.force)
+    for (const std::string& p : {o.output, o.checkpoint.empty() ? o.output + ".ckpt" : o.checkpoint})
+      if (bert::file_exists(p)) bert::fail_usage("{} exists; pass --force to overwrite it (or --resume a checkpoint)", p);
+  bert::ops::set_num_threads(o.threads);
+
+  const std::map<std::string, tr::DatasetFormat> formats = {{"auto", tr::DatasetFormat::FORMAT_AUTO},
+                                                            {"csv", tr::DatasetFormat::FORMAT_CSV},
+                                                            {"tsv", tr::DatasetFormat::FORMAT_TSV},
+                                                            {"jsonl", tr::DatasetFormat::FORMAT_JSONL}};
+  o.data.format = formats.at(o.input_format);
+  o.data.skip_bad_rows = o.on_error == "skip";
+  auto report_skips = [&](const tr::Dataset& d) {
+    if (d.skipped == 0) return;
+    std::fprintf(stderr, "bertctl: finetune: skipped %llu bad row(s) of %s, e.g. %s\n",
+                 static_cast<unsigned long long>(d.skipped), d.source.c_str(), d.skipped_reasons.front().c_str());
+  };
+  tr::Dataset train = tr::read_dataset(o.train, o.data);
+  report_skips(train);
+  std::vector<tr::Example> eval_rows;
+  if (!o.eval.empty()) {
+    tr::Dataset eval = tr::read_dataset(o.eval, o.data);
+    report_skips(eval);
+    eval_rows = std::move(eval.rows);
+  } else if (o.eval_split > 0) {
+    tr::split_for_eval(train.rows, eval_rows, o.eval_split, o.seed);
+  }
+
+  std::vector<std::string> notes;
+  bert::model::Model model;
+  if (!o.resume.empty()) {
+    model = bert::model::load_model(o.resume, {.writable = true});
+  } else {
+    std::vector<tr::Example> all = train.rows;
+    all.insert(all.end(), eval_rows.begin(), eval_rows.end());
+    model = tr::prepare_classifier(bert::model::load_model(o.base, {.writable = true}), tr::sorted_labels(all), o.seed,
+                                   notes);
+  }
+  if (o.dropout >= 0) {
+    model.config.hidden_dropout_prob = model.config.attention_probs_dropout_prob = o.dropout;
+    model.config.classifier_dropout = o.dropout;
+  }
+
+  tr::FinetuneConfig& rc = o.run;
+  rc.output = o.output;
+  rc.checkpoint = o.checkpoint;
+  rc.resume = o.resume;
+  rc.shuffle = !o.no_shuffle;
+  rc.trainer.adamw.lr = o.lr;
+  rc.trainer.adamw.weight_decay = o.weight_decay;
+  rc.trainer.decay_norm_and_bias = !o.no_decay_norm_bias;
+  rc.trainer.max_grad_norm = o.max_grad_norm;
+  rc.trainer.schedule = o.schedule == "constant" ? tr::Schedule::SCHEDULE_CONSTANT : tr::Schedule::SCHEDULE_LINEAR;
+  rc.trainer.seed = o.seed;
+  rc.trainer.freeze_encoder = o.freeze_encoder;
+  rc.trainer.train_layers = o.train_layers;
+  tr::FinetuneRun run(model, train.rows, eval_rows, rc);
+
+  const bool tty = ::isatty(2);
+  auto say = [&](const std::string& s) {
+    if (!o.quiet) std::fprintf(stderr, "%sbertctl: finetune: %s\n", tty ? "\r\033[K" : "", s.c_str());
+  };
+  for (const std::string& n : notes) say(n);
+  say(fmt::format("{} training rows, {} evaluation rows, labels: {}; {} epochs of {} steps", train.rows.size(),
+                  eval_rows.size(), fmt::join(model.config.labels, ", "), rc.epochs,
+                  run.total_steps() / std::max(1, rc.epochs)));
+
+  JsonLog log(o.log);
+  const int64_t log_every = o.log_every > 0 ? o.log_every : std::max<int64_t>(1, run.total_steps() / rc.epochs / 10);
+  tr::FinetuneCallbacks cb;
+  cb.interrupt = &g_interrupted;
+  cb.on_note = say;
+  auto last_draw = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  cb.on_step = [&](const tr::Progress& p) {
+    const bool report = p.step % log_every == 0 || p.micro == p.micro_per_epoch;
+    if (report)
+      log.write(nlohmann::json{{"event", "train"}, {"epoch", p.epoch + 1}, {"step", p.step}, {"loss", p.loss},
+                               {"lr", p.lr}, {"examples_per_second", p.examples_per_second}, {"seconds", p.seconds}}
+                    .dump());
+    if (o.quiet) return;
+    const double eta = p.step ? p.seconds / double(p.step) * double(p.total_steps - p.step) : 0;
+    if (tty) {  // a live bar, redrawn at most ten times a second
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_draw < std::chrono::milliseconds(100) && p.step != p.total_steps) return;
+      last_draw = now;
+      const int width = 24, filled = int(double(width) * double(p.micro) / double(std::max<int64_t>(1, p.micro_per_epoch)));
+      std::fprintf(stderr, "\r\033[Kepoch %d/%d [%s%s] step %lld/%lld  loss %.4f  %.1f ex/s  ETA %s", p.epoch + 1,
+                   p.epochs, std::string(size_t(filled), '#').c_str(), std::string(size_t(width - filled), '.').c_str(),
+                   static_cast<long long>(p.step), static_cast<long long>(p.total_steps), p.loss,
+                   p.examples_per_second, clock(eta).c_str());
+    } else if (report) {
+      std::fprintf(stderr, "bertctl: finetune: epoch %d/%d step %lld/%lld loss %.4f lr %.3g %.1f ex/s elapsed %s ETA %s\n",
+                   p.epoch + 1, p.epochs, static_cast<long long>(p.step), static_cast<long long>(p.total_steps), p.loss,
+                   p.lr, p.examples_per_second, clock(p.seconds).c_str(), clock(eta).c_str());
+    }
+  };
+  cb.on_eval = [&](const tr::Progress& p, const tr::Metrics& m, bool best) {
+    nlohmann::json j = nlohmann::json::parse(tr::metrics_json(m, model.config.labels));
+    j["event"] = "eval";
+    j["epoch"] = p.epoch + 1;
+    j["step"] = p.step;
+    j["best"] = best;
+    log.write(j.dump());
+    if (!o.quiet)
+      std::fprintf(stderr, "%sbertctl: finetune: evaluation after step %lld (epoch %d)%s\n%s", tty ? "\r\033[K" : "",
+                   static_cast<long long>(p.step), p.epoch + 1, best ? ", best so far" : "",
+                   tr::format_metrics(m, model.config.labels).c_str());
+  };
+
+  // Ctrl-C: finish the step, write a checkpoint, stop (main's handler would just end the process).
+  auto previous = std::signal(SIGINT, on_sigint);
+  try {
+    run.train(cb);
+  } catch (...) {
+    std::signal(SIGINT, previous);
+    throw;
+  }
+  std::signal(SIGINT, previous);
+  if (tty && !o.quiet) std::fputs("\n", stderr);
+  if (rc.stop_after_steps > 0 && !bert::file_exists(o.output))
+    say(fmt::format("stopped after step {}; continue with --resume {}", rc.stop_after_steps, run.checkpoint_path()));
+  else
+    say(fmt::format("wrote {}", o.output));
+}
+
+}  // namespace
+
+void add_finetune_command(CLI::App& root) {
+  auto o = std::make_shared<FinetuneOptions>();
+  CLI::App* app = root.add_subcommand("finetune", "Train a text classifier from a CSV, TSV or JSON Lines file of texts and labels");
+  app->add_option("-m,--model", o->base, "Model to start from: a model file, a Hugging Face directory, or bertctl init's output");
+  app->add_option("--train", o->train, "Training data (.csv, .tsv or .jsonl)")->required();
+  app->add_option("--eval", o->eval, "Evaluation data, in the same format");
+  app->add_option("--eval-split", o->eval_split, "Hold out this fraction of the training data for evaluation")
+      ->check(CLI::Range(0.0, 0.9));
+  app->add_option("-o,--output", o->output, "Model file to write")->required();
+  app->add_option("--input-format", o->input_format, "Data format: auto (by extension), csv, tsv or jsonl")
+      ->check(CLI::IsMember({"auto", "csv", "tsv", "jsonl"}))
+      ->capture_default_str();
+  app->add_option("--text-column", o->data.text_column, "Column (name or 0-based index) holding the text")->capture_default_str();
+  app->add_option("--text-pair-column", o->data.pair_column, "Column holding a second text (sentence pairs)");
+  app->add_option("--label-column", o->data.label_column, "Column holding the label")->capture_default_str();
+  app->add_option("--on-error", o->on_error, "Rows with a missing text or label: fail (before training) or skip")
+      ->check(CLI::IsMember({"fail", "skip"}))
+      ->capture_default_str();
+  app->add_option("--epochs", o->run.epochs, "Passes over the training data")->check(CLI::Range(1, 100000))->capture_default_str();
+  app->add_option("-b,--batch-size", o->run.batch_size, "Examples per micro-batch")->check(CLI::Range(1, 4096))->capture_default_str();
+  app->add_option("--grad-accum", o->run.grad_accum, "Micro-batches per optimizer step")->check(CLI::Range(1, 4096))->capture_default_str();
+  app->add_option("--lr", o->lr, "Peak learning rate (AdamW)")->check(CLI::PositiveNumber)->capture_default_str();
+  app->add_option("--weight-decay", o->weight_decay, "AdamW decoupled weight decay")->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  app->add_flag("--no-decay-norm-bias,!--decay-norm-bias", o->no_decay_norm_bias,
+                "No weight decay on biases and LayerNorm weights (default; --decay-norm-bias decays all)");
+  app->add_option("--max-grad-norm", o->max_grad_norm, "Clip gradients to this global L2 norm (0: no clipping)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app->add_option("--warmup-ratio", o->run.warmup_ratio, "Fraction of the steps with a linear warm-up")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app->add_option("--schedule", o->schedule, "Learning rate after warm-up: linear (decay to 0) or constant")
+      ->check(CLI::IsMember({"linear", "constant"}))
+      ->capture_default_str();
+  app->add_option("--max-length", o->run.max_length, "Truncate texts to N tokens")->check(CLI::Range(3, 1 << 16))->capture_default_str();
+  app->add_option("--dropout", o->dropout, "Override the model's dropout probabilities")->check(CLI::Range(0.0, 0.99));
+  app->add_option("--class-weights", o->run.class_weights, "Loss weights per label: auto (inverse frequency) or w1,w2,...");
+  app->add_option("--seed", o->seed, "Seed for initialisation, shuffling and dropout")->capture_default_str();
+  app->add_flag("--no-shuffle", o->no_shuffle, "Keep the training data in file order");
+  app->add_flag("--freeze-encoder", o->freeze_encoder, "Train only the classification head");
+  app->add_option("--train-layers", o->train_layers, "Train only the top N encoder layers (and the head)")
+      ->check(CLI::NonNegativeNumber);
+  app->add_option("--eval-every", o->run.eval_every, "Also evaluate every N steps")->check(CLI::NonNegativeNumber);
+  app->add_option("--keep-best", o->run.keep_best, "Keep the best model by this metric as the output: accuracy, macro_f1 or loss")
+      ->check(CLI::IsMember({"accuracy", "macro_f1", "loss"}));
+  app->add_option("--save-every", o->run.save_every, "Also write a checkpoint every N steps")->check(CLI::NonNegativeNumber);
+  app->add_option("--checkpoint", o->checkpoint, "Checkpoint file (default: OUTPUT.ckpt)");
+  app->add_option("--resume", o->resume, "Continue the run saved in this checkpoint");
+  app->add_option("--stop-after-steps", o->run.stop_after_steps, "Stop after N optimizer steps, with a checkpoint")
+      ->check(CLI::NonNegativeNumber);
+  app->add_option("--log", o->log, "Write one JSON object per progress report and evaluation to FILE");
+  app->add_option("--log-every", o->log_every, "Steps between progress reports (default: a tenth of an epoch)")
+      ->check(CLI::NonNegativeNumber);
+  add_threads_flag(*app, o->threads);
+  app->add_flag("-f,--force", o->force, "Overwrite an existing output or checkpoint");
+  app->add_flag("-q,--quiet", o->quiet, "No progress on stderr");
+  app->callback([o] { run_finetune(*o); });
+}
+
+}  // namespace bertctl

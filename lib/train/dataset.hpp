@@ -1,0 +1,54 @@
+// Labelled text for fine-tuning, read from CSV (RFC 4180: quoted fields with embedded commas,
+// doubled quotes and newlines), TSV (the same rules with tabs) or JSON Lines. Columns are chosen
+// by header name or 0-based index. Every problem names the file and the row (and its line).
+//
+//   DatasetSpec spec;  spec.text_column = "text";  spec.label_column = "label";
+//   Dataset d = read_dataset("train.csv", spec);     // d.rows[i].text, .label; d.skipped
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bert::train {
+
+enum class DatasetFormat { FORMAT_AUTO, FORMAT_CSV, FORMAT_TSV, FORMAT_JSONL };
+
+struct DatasetSpec {
+  DatasetFormat format = DatasetFormat::FORMAT_AUTO;  // auto: by extension (.csv, .tsv/.tab, .jsonl/.json)
+  std::string text_column = "text";     // name, or a 0-based index
+  std::string pair_column;              // empty: single texts
+  std::string label_column = "label";
+  bool skip_bad_rows = false;           // false: the first bad row is an error
+};
+
+struct Example {
+  std::string text, text_pair, label;
+  uint64_t row = 0;  // 1-based data row (the header is not a row)
+};
+
+struct Dataset {
+  std::string source;
+  std::vector<Example> rows;
+  uint64_t skipped = 0;                 // bad rows skipped with skip_bad_rows
+  std::vector<std::string> skipped_reasons;  // the first few, for the message
+};
+
+Dataset read_dataset(const std::string& path, const DatasetSpec& spec);
+
+// One CSV/TSV record at a time from a buffer; exposed for tests.
+class DelimitedReader {
+ public:
+  DelimitedReader(std::string_view data, char delimiter, std::string source);
+  // Next record's fields; false at the end. Throws ERROR_INPUT on an unterminated quote.
+  bool next(std::vector<std::string>& fields);
+  uint64_t line() const { return record_line_; }  // 1-based line where the last record started
+
+ private:
+  std::string_view data_;
+  size_t pos_ = 0;
+  char delimiter_;
+  std::string source_;
+  uint64_t line_ = 1, record_line_ = 1;
+};
+
+}  // namespace bert::train
