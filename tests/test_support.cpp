@@ -4,6 +4,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <random>
+#include <sstream>
+
+#include <sys/wait.h>
 
 namespace bert::test {
 
@@ -64,6 +68,49 @@ std::vector<float> to_floats(const nlohmann::json& array) {
   std::vector<float> out;
   flatten(array, out);
   return out;
+}
+
+static std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+static std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TempDir::TempDir() {
+  std::random_device rd;
+  path = fs::temp_directory_path() / ("bertctl-test-" + std::to_string(rd()) + std::to_string(rd()));
+  fs::create_directories(path);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path, ec);
+}
+
+RunResult run_bertctl(const std::vector<std::string>& args, const std::string& input) {
+  const char* bin = std::getenv("BERTCTL");
+  if (!bin || !*bin) throw std::runtime_error("set BERTCTL to the bertctl binary");
+  TempDir dir;
+  {
+    std::ofstream(dir / "stdin", std::ios::binary) << input;
+  }
+  std::string cmd = quote(bin);
+  for (const std::string& a : args) cmd += " " + quote(a);
+  cmd += " <" + quote((dir / "stdin").string()) + " >" + quote((dir / "stdout").string()) + " 2>" +
+         quote((dir / "stderr").string());
+  const int status = std::system(cmd.c_str());
+  RunResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = slurp(dir / "stdout");
+  r.err = slurp(dir / "stderr");
+  return r;
 }
 
 }  // namespace bert::test

@@ -28,4 +28,19 @@ double max_abs_diff(std::span<const float> got, std::span<const float> want, dou
 
 std::vector<float> to_floats(const nlohmann::json& array);  // flattens nested arrays
 
+// Runs the bertctl binary ($BERTCTL) with `args`, feeding `input` on standard input.
+struct RunResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+RunResult run_bertctl(const std::vector<std::string>& args, const std::string& input = "");
+
+// A fresh empty directory under the temporary folder, removed by the destructor.
+struct TempDir {
+  TempDir();
+  ~TempDir();
+  std::filesystem::path path;
+  std::filesystem::path operator/(const std::string& name) const { return path / name; }
+};
+
 }  // namespace bert::test

@@ -1,0 +1,230 @@
+// convert, info and init through the real binary: Hugging Face checkpoints in both weight formats to
+// byte-identical model files, exact round trips, and every bad input of the inference issue refused
+// with one clear line, a non-zero exit and no output file left behind.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "test_support.hpp"
+
+using bert::test::run_bertctl;
+using bert::test::shared_path;
+using bert::test::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+void spit(const fs::path& p, const std::string& s) { std::ofstream(p, std::ios::binary) << s; }
+
+// A copy of a fixture checkpoint directory (only the files named) to break on purpose.
+fs::path copy_fixture(const TempDir& tmp, const std::string& name, const std::vector<std::string>& files) {
+  const fs::path src = shared_path("fixtures/" + name), dst = tmp / ("ckpt-" + name);
+  fs::create_directories(dst);
+  for (const std::string& f : files) fs::copy_file(src / f, dst / f, fs::copy_options::overwrite_existing);
+  return dst;
+}
+
+// The failure a user sees: exit 1, exactly one line on stderr naming the command, the file and the
+// problem, and no output (nor temporary) file in the output's folder.
+void expect_refused(const fs::path& checkpoint, const std::string& names, const std::string& problem) {
+  const fs::path out = checkpoint.parent_path() / "out" / "model.gguf";
+  fs::create_directories(out.parent_path());
+  auto r = run_bertctl({"convert", checkpoint.string(), "-o", out.string()});
+  INFO("stderr: " << r.err);
+  CHECK(r.exit_code == 1);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(r.err.rfind("bertctl: convert: ", 0) == 0);
+  CHECK(r.err.find(names) != std::string::npos);
+  CHECK(r.err.find(problem) != std::string::npos);
+  CHECK(fs::is_empty(out.parent_path()));
+  fs::remove_all(out.parent_path());
+}
+
+const std::vector<std::string> kMlmFiles = {"config.json", "vocab.txt", "tokenizer_config.json",
+                                            "special_tokens_map.json", "model.safetensors"};
+
+}  // namespace
+
+TEST_CASE("pytorch_model.bin and model.safetensors convert to byte-identical model files") {
+  TempDir tmp;
+  const auto dir = shared_path("fixtures/tiny-uncased-mlm");
+  const fs::path st = copy_fixture(tmp, "tiny-uncased-mlm", kMlmFiles);
+  fs::create_directories(tmp / "bin");
+  for (const char* f : {"config.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "pytorch_model.bin"})
+    fs::copy_file(dir / f, tmp / "bin" / f);
+  REQUIRE(run_bertctl({"convert", st.string(), "-o", (tmp / "a.gguf").string()}).exit_code == 0);
+  REQUIRE(run_bertctl({"convert", (tmp / "bin").string(), "-o", (tmp / "b.gguf").string()}).exit_code == 0);
+  const std::string a = slurp(tmp / "a.gguf"), b = slurp(tmp / "b.gguf");
+  CHECK(a.size() > 4000000);
+  CHECK(a == b);
+  CHECK(a.substr(0, 4) == "GGUF");
+}
+
+TEST_CASE("model file -> Hugging Face directory: the f32 weights come back bit for bit") {
+  TempDir tmp;
+  const auto dir = shared_path("fixtures/tiny-cased-base");
+  REQUIRE(run_bertctl({"convert", dir.string(), "-o", (tmp / "m.gguf").string()}).exit_code == 0);
+  auto r = run_bertctl({"convert", (tmp / "m.gguf").string(), "--to", "hf", "-o", (tmp / "hf").string()});
+  REQUIRE(r.exit_code == 0);
+  for (const char* f : {"config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json"})
+    CHECK(fs::exists(tmp / "hf" / f));
+  CHECK(slurp(tmp / "hf" / "vocab.txt") == slurp(dir / "vocab.txt"));
+  // The exported tensors are the original ones: same names, same bytes (the fixture writes its
+  // header in name order, as we do, so the whole file matches).
+  CHECK(slurp(tmp / "hf" / "model.safetensors") == slurp(dir / "model.safetensors"));
+  // And the exported directory converts back to the same model file.
+  REQUIRE(run_bertctl({"convert", (tmp / "hf").string(), "-o", (tmp / "m2.gguf").string()}).exit_code == 0);
+  CHECK(slurp(tmp / "m.gguf") == slurp(tmp / "m2.gguf"));
+}
+
+TEST_CASE("--dtype f16 halves the file and keeps embeddings within f16 precision") {
+  TempDir tmp;
+  const auto dir = shared_path("fixtures/tiny-cased-base");
+  REQUIRE(run_bertctl({"convert", dir.string(), "-o", (tmp / "h.gguf").string(), "--dtype", "f16"}).exit_code == 0);
+  REQUIRE(run_bertctl({"convert", dir.string(), "-o", (tmp / "f.gguf").string()}).exit_code == 0);
+  CHECK(fs::file_size(tmp / "h.gguf") < fs::file_size(tmp / "f.gguf") * 6 / 10);
+  auto info = run_bertctl({"info", (tmp / "h.gguf").string(), "--format", "json"});
+  CHECK(nlohmann::json::parse(info.out)["dtype"] == "F16");
+  auto a = run_bertctl({"encode", "-m", (tmp / "h.gguf").string(), "--pooling", "mean"}, "Hello, world!\n");
+  auto b = run_bertctl({"encode", "-m", (tmp / "f.gguf").string(), "--pooling", "mean"}, "Hello, world!\n");
+  const auto va = bert::test::to_floats(nlohmann::json::parse(a.out)["embedding"]);
+  const auto vb = bert::test::to_floats(nlohmann::json::parse(b.out)["embedding"]);
+  const double d = bert::test::max_abs_diff(va, vb);
+  CHECK(d > 0);
+  CHECK(d < 5e-2);
+}
+
+TEST_CASE("convert refuses to overwrite without --force") {
+  TempDir tmp;
+  const auto dir = shared_path("fixtures/tiny-cased-base");
+  spit(tmp / "m.gguf", "precious");
+  auto r = run_bertctl({"convert", dir.string(), "-o", (tmp / "m.gguf").string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--force") != std::string::npos);
+  CHECK(slurp(tmp / "m.gguf") == "precious");
+  CHECK(run_bertctl({"convert", dir.string(), "-o", (tmp / "m.gguf").string(), "--force"}).exit_code == 0);
+  CHECK(slurp(tmp / "m.gguf").substr(0, 4) == "GGUF");
+}
+
+TEST_CASE("info describes a model") {
+  const auto dir = shared_path("fixtures/tiny-uncased-cls");
+  auto r = run_bertctl({"info", dir.string(), "--format", "json"});
+  REQUIRE(r.exit_code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j["architecture"] == "BertForSequenceClassification");
+  CHECK(j["layers"] == 2);
+  CHECK(j["hidden_size"] == 32);
+  CHECK(j["vocab_size"] == 30522);
+  CHECK(j["parameters"] == 997123);  // sum of the checkpoint's tensors, pooler and classifier included
+  CHECK(j["labels"] == nlohmann::json::array({"negative", "neutral", "positive"}));
+}
+
+TEST_CASE("init makes a seeded model of the requested shape that the other commands run") {
+  TempDir tmp;
+  const auto vocab = shared_path("vocab/bert-base-uncased.txt");
+  const std::string a = (tmp / "a.gguf").string(), b = (tmp / "b.gguf").string(), c = (tmp / "c.gguf").string();
+  const std::vector<std::string> shape = {"--layers", "2", "--hidden", "64", "--heads", "4", "--intermediate", "128",
+                                          "--max-position", "64", "--vocab", vocab.string(), "--labels", "x,y,z"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"init"};
+    args.insert(args.end(), shape.begin(), shape.end());
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_bertctl(args);
+  };
+  REQUIRE(with({"-o", a}).exit_code == 0);
+  REQUIRE(with({"-o", b}).exit_code == 0);
+  REQUIRE(with({"-o", c, "--seed", "7"}).exit_code == 0);
+  CHECK(slurp(a) == slurp(b));
+  CHECK(slurp(a) != slurp(c));
+  auto info = nlohmann::json::parse(run_bertctl({"info", a, "--format", "json"}).out);
+  CHECK(info["layers"] == 2);
+  CHECK(info["hidden_size"] == 64);
+  CHECK(info["labels"] == nlohmann::json::array({"x", "y", "z"}));
+  // transformers' _init_weights: std 0.02 for matrices, so an untrained classifier is near uniform.
+  auto r = run_bertctl({"classify", "-m", a, "--format", "jsonl"}, "some text\n");
+  REQUIRE(r.exit_code == 0);
+  CHECK(std::abs(nlohmann::json::parse(r.out)["score"].get<double>() - 1.0 / 3) < 0.05);
+  auto bad = with({"-o", (tmp / "d.gguf").string(), "--heads", "5"});
+  CHECK(bad.exit_code == 2);
+  CHECK(!fs::exists(tmp / "d.gguf"));
+}
+
+TEST_CASE("bad inputs: one clear line, exit 1, nothing written") {
+  TempDir tmp;
+  SUBCASE("missing checkpoint") {
+    expect_refused(tmp / "nowhere", "nowhere", "No such file");
+  }
+  SUBCASE("missing config.json") {
+    const fs::path d = copy_fixture(tmp, "tiny-uncased-mlm", kMlmFiles);
+    fs::remove(d / "config.json");
+    expect_refused(d, "config.json", "No such file");
+  }
+  SUBCASE("malformed config.json") {
+    const fs::path d = copy_fixture(tmp, "tiny-uncased-mlm", kMlmFiles);
+    spit(d / "config.json", "{\"hidden_size\": 32,");
+    expect_refused(d, "config.json", "malformed JSON");
+  }
+  SUBCASE("unsupported architecture") {
+    const fs::path d = copy_fixture(tmp, "tiny-uncased-mlm", kMlmFiles);
+    std::string c = slurp(d / "config.json");
+    c.replace(c.find("\"bert\""), 6, "\"roberta\"");
+    spit(d / "config.json", c);
+    expect_refused(d, "config.json", "model_type 'roberta' is not supported");
+    c = slurp(d / "config.json");
+    c.replace(c.find("\"roberta\""), 9, "\"bert\"");
+    c.replace(c.find("BertForMaskedLM"), 15, "BertForQuestionAnswering");
+    spit(d / "config.json", c);
+    expect_refused(d, "config.json", "architecture 'BertForQuestionAnswering' is not supported");
+  }
+  SUBCASE("truncated safetensors") {
+    const fs::path d = copy_fixture(tmp, "tiny-uncased-mlm", kMlmFiles);
+    fs::resize_file(d / "model.safetensors", fs::file_size(d / "model.safetensors") / 2);
+    expect_refused(d, "model.safetensors", "beyond the end of the data");
+  }
+  SUBCASE("header offsets out of range") {
+    const fs::path d = copy_fixture(tmp, "tiny-uncased-mlm", kMlmFiles);
+    std::string s = slurp(d / "model.safetensors");
+    const size_t at = s.find("\"data_offsets\":[0,");
+    REQUIRE(at != std::string::npos);
+    s.replace(at, 18, "\"data_offsets\":[9,");  // same length; the range no longer fits its shape
+    spit(d / "model.safetensors", s);
+    expect_refused(d, "model.safetensors", "data_offsets [9, 128] hold 119 bytes");
+  }
+  SUBCASE("tensor shape mismatch") {
+    const fs::path d = copy_fixture(tmp, "tiny-uncased-mlm", kMlmFiles);
+    std::string c = slurp(d / "config.json");
+    c.replace(c.find("\"intermediate_size\": 64"), 23, "\"intermediate_size\": 65");
+    spit(d / "config.json", c);
+    expect_refused(d, "intermediate.dense", "shape mismatch");
+  }
+  SUBCASE("unknown dtype") {
+    const fs::path d = copy_fixture(tmp, "tiny-uncased-mlm", kMlmFiles);
+    std::string s = slurp(d / "model.safetensors");
+    const size_t at = s.find("\"F32\"");
+    s.replace(at, 5, "\"Q4K\"");
+    spit(d / "model.safetensors", s);
+    expect_refused(d, "model.safetensors", "Q4K");
+  }
+  SUBCASE("a pickle naming a forbidden global") {
+    const fs::path d = copy_fixture(tmp, "tiny-uncased-mlm", {"config.json", "vocab.txt", "tokenizer_config.json"});
+    fs::copy_file(bert::test::testdata_path("io/evil_os_system.bin"), d / "pytorch_model.bin");
+    expect_refused(d, "pytorch_model.bin", "refusing to load");
+  }
+  SUBCASE("a model file of a newer format version") {
+    const fs::path d = copy_fixture(tmp, "tiny-uncased-mlm", kMlmFiles);
+    REQUIRE(run_bertctl({"convert", d.string(), "-o", (tmp / "m.gguf").string()}).exit_code == 0);
+    std::string g = slurp(tmp / "m.gguf");
+    g[4] = 9;  // GGUF version 9
+    fs::create_directories(tmp / "v");
+    spit(tmp / "v" / "m.gguf", g);
+    auto r = run_bertctl({"info", (tmp / "v" / "m.gguf").string()});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("version") != std::string::npos);
+  }
+}
