@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <numeric>
 #include <sstream>
@@ -308,6 +309,9 @@ void FinetuneRun::train(const FinetuneCallbacks& cb) {
     if (config_.stop_after_steps > 0 && state.step >= config_.stop_after_steps) return;
   }
   if (config_.keep_best.empty() || !has_eval) model::save_model_gguf(model_, config_.output);
+  // The run is complete: its checkpoint has nothing left to resume.
+  std::error_code ec;
+  std::filesystem::remove(config_.checkpoint, ec);
 }
 
 }  // namespace bert::train

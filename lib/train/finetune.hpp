@@ -29,7 +29,7 @@ struct FinetuneConfig {
   int grad_accum = 1;
   int max_length = 128;
   bool shuffle = true;
-  double warmup_ratio = 0.0;
+  double warmup_ratio = 0.1;     // from-scratch models need a warm-up; fine-tuning does not mind one
   TrainerSettings trainer;       // lr, decay, clipping, schedule, seed, freezing (steps filled in)
   std::string class_weights;     // "", "auto" (inverse frequency) or "w1,w2,..."
   int64_t eval_every = 0;        // also evaluate every N steps

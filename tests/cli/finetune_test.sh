@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# bertctl finetune on the example that ships with the repository: it learns, its output serves
+# classify and exports to Hugging Face, a run stopped (by --stop-after-steps or by Ctrl-C) and resumed
+# ends bit-identical to an uninterrupted one, and bad rows are reported by row number.
+source "$(dirname "$0")/lib.sh"
+
+EX=$SOURCE_DIR/testdata/example
+VOCAB=$SOURCE_DIR/vocab/example-vocab.txt
+BASE=$TMP/base.gguf
+"$BERTCTL" init --layers 2 --hidden 64 --heads 4 --intermediate 128 --max-position 64 --vocab "$VOCAB" -o "$BASE" ||
+  fail "init"
+COMMON=(--train "$EX/reviews-train.csv" --epochs 3 --batch-size 16 --lr 1e-3 --dropout 0.1 --max-length 32 -q)
+
+check "fine-tuning the example learns it; classify serves the result"
+run "$BERTCTL" finetune -m "$BASE" "${COMMON[@]}" --eval "$EX/reviews-test.csv" -o "$TMP/full.gguf" --log "$TMP/log.jsonl"
+assert_rc 0
+accuracy=$(grep '"event":"eval"' "$TMP/log.jsonl" | tail -1 | grep -oE '"accuracy":[0-9.]+' | cut -d: -f2)
+if awk "BEGIN { exit !($accuracy >= 0.9) }"; then pass; else fail "final accuracy $accuracy < 0.9"; fi
+run "$BERTCTL" classify -m "$TMP/full.gguf" <<<$'The kettle arrived broken and I want a refund.\nI love this phone, it is fantastic.'
+assert_rc 0
+assert_eq "labels" "$(cut -f1 <<<"$OUT")" $'negative\npositive'
+if [ ! -e "$TMP/full.gguf.ckpt" ]; then pass; else fail "the checkpoint of a finished run is left behind"; fi
+
+check "the output exports to a Hugging Face directory"
+run "$BERTCTL" convert "$TMP/full.gguf" --to hf -o "$TMP/hf"
+assert_rc 0
+assert_contains "id2label" "$(cat "$TMP/hf/config.json")" '"2": "positive"'
+
+check "stopped after 7 steps and resumed = uninterrupted, bit for bit"
+run "$BERTCTL" finetune -m "$BASE" "${COMMON[@]}" --eval "$EX/reviews-test.csv" -o "$TMP/part.gguf" --stop-after-steps 7
+assert_rc 0
+if [ -e "$TMP/part.gguf.ckpt" ] && [ ! -e "$TMP/part.gguf" ]; then pass; else fail "expected only a checkpoint"; fi
+run "$BERTCTL" finetune -m "$BASE" "${COMMON[@]}" --eval "$EX/reviews-test.csv" -o "$TMP/part.gguf" --resume "$TMP/part.gguf.ckpt"
+assert_rc 0
+assert_files_equal "resumed model" "$TMP/full.gguf" "$TMP/part.gguf"
+
+check "Ctrl-C writes a checkpoint, says how to resume, and the resumed run matches"
+# Slow the run down (more epochs, one thread) so the signal lands mid-run.
+LONG=(--train "$EX/reviews-train.csv" --epochs 30 --batch-size 4 --lr 1e-3 --dropout 0.1 --max-length 32 -q -t 1)
+"$BERTCTL" finetune -m "$BASE" "${LONG[@]}" -o "$TMP/ref.gguf" ||
+  fail "uninterrupted long run"
+"$BERTCTL" finetune -m "$BASE" "${LONG[@]}" -o "$TMP/int.gguf" 2>"$TMP/int.err" &
+pid=$!
+sleep 1
+kill -INT "$pid"
+wait "$pid"
+RC=$?
+ERR=$(cat "$TMP/int.err")
+if [ "$RC" -eq 130 ]; then
+  assert_contains "resume hint" "$ERR" "--resume $TMP/int.gguf.ckpt"
+  run "$BERTCTL" finetune -m "$BASE" "${LONG[@]}" -o "$TMP/int.gguf" --resume "$TMP/int.gguf.ckpt"
+  assert_rc 0
+  assert_files_equal "resumed after SIGINT" "$TMP/ref.gguf" "$TMP/int.gguf"
+elif [ "$RC" -eq 0 ]; then
+  echo "note: the run finished before the signal; the interrupt path was not exercised" >&2
+  assert_files_equal "finished run" "$TMP/ref.gguf" "$TMP/int.gguf"
+else
+  fail "interrupted run exited $RC: $ERR"
+fi
+
+check "a row without a label stops the run before training, naming the row"
+printf 'text,label\ngood,positive\n"no label here",\nbad,negative\n' >"$TMP/holes.csv"
+run "$BERTCTL" finetune -m "$BASE" --train "$TMP/holes.csv" -o "$TMP/holes.gguf" -q
+assert_rc 1
+assert_contains "row number" "$ERR" "holes.csv: row 2 (line 3): the label is missing"
+if [ ! -e "$TMP/holes.gguf" ]; then pass; else fail "output written despite the error"; fi
+run "$BERTCTL" finetune -m "$BASE" --train "$TMP/holes.csv" -o "$TMP/holes.gguf" --on-error skip --epochs 1
+assert_rc 0
+assert_contains "skip count" "$ERR" "skipped 1 bad row(s)"
+
+check "quoted CSV fields with commas, quotes and newlines; TSV and JSONL inputs"
+printf 'text,label\n"great, really ""great""\nphone",positive\n"awful",negative\n' >"$TMP/q.csv"
+printf 'text\tlabel\ngreat phone\tpositive\nawful phone\tnegative\n' >"$TMP/q.tsv"
+printf '{"text":"great phone","label":"positive"}\n{"text":"awful phone","label":"negative"}\n' >"$TMP/q.jsonl"
+for f in q.csv q.tsv q.jsonl; do
+  run "$BERTCTL" finetune -m "$BASE" --train "$TMP/$f" -o "$TMP/$f.gguf" --epochs 1
+  assert_rc 0
+  assert_contains "$f rows" "$ERR" "2 training rows"
+done
+
+check "an existing output is kept unless --force"
+echo precious >"$TMP/keep.gguf"
+run "$BERTCTL" finetune -m "$BASE" --train "$TMP/q.tsv" -o "$TMP/keep.gguf" --epochs 1
+assert_rc 2
+assert_eq "untouched" "$(cat "$TMP/keep.gguf")" "precious"
+
+check "usage errors exit 2"
+run "$BERTCTL" finetune -m "$BASE" --train "$TMP/q.tsv" -o "$TMP/u.gguf" --keep-best accuracy
+assert_rc 2
+run "$BERTCTL" finetune -m "$BASE" --train "$TMP/q.tsv" -o "$TMP/u.gguf" --text-column nosuch
+assert_rc 1
+assert_contains "column" "$ERR" "no column 'nosuch'"
+
+finish
