@@ -115,7 +115,8 @@ TEST_CASE("stack underflow") {
   Run run;
   CHECK_CONTAINS(run.error("\x80\x02\x86."s), "stack underflow: TUPLE2 needs a value and the stack is empty");
   // Values below a MARK are not reachable from above it.
-  CHECK_CONTAINS(run.error("\x80\x02}(s."s), "stack underflow: SETITEM");
+  CHECK_CONTAINS(run.error("\x80\x02}NN(s."s), "stack underflow: SETITEM");
+  CHECK_CONTAINS(run.error("\x80\x02N(\x85."s), "stack underflow: TUPLE1");
   CHECK_CONTAINS(run.error("\x80\x02t."s), "stack underflow: TUPLE needs a MARK");
 }
 
