@@ -11,7 +11,8 @@
 
 namespace bert::io {
 
-static_assert(std::endian::native == std::endian::little, "GGUF reading and writing assume a little-endian host");
+static_assert(std::endian::native == std::endian::little,
+              "GGUF reading and writing assume a little-endian host");
 
 namespace {
 
@@ -31,22 +32,31 @@ size_t scalar_size(GgufType type) {
   switch (type) {
     case GgufType::GGUF_TYPE_UINT8:
     case GgufType::GGUF_TYPE_INT8:
-    case GgufType::GGUF_TYPE_BOOL: return 1;
+    case GgufType::GGUF_TYPE_BOOL:
+      return 1;
     case GgufType::GGUF_TYPE_UINT16:
-    case GgufType::GGUF_TYPE_INT16: return 2;
+    case GgufType::GGUF_TYPE_INT16:
+      return 2;
     case GgufType::GGUF_TYPE_UINT32:
     case GgufType::GGUF_TYPE_INT32:
-    case GgufType::GGUF_TYPE_FLOAT32: return 4;
+    case GgufType::GGUF_TYPE_FLOAT32:
+      return 4;
     case GgufType::GGUF_TYPE_UINT64:
     case GgufType::GGUF_TYPE_INT64:
-    case GgufType::GGUF_TYPE_FLOAT64: return 8;
-    default: return 0;
+    case GgufType::GGUF_TYPE_FLOAT64:
+      return 8;
+    default:
+      return 0;
   }
 }
 
-bool valid_scalar_type(uint32_t t) { return t <= 12 && t != uint32_t(GgufType::GGUF_TYPE_ARRAY); }
+bool valid_scalar_type(uint32_t t) {
+  return t <= 12 && t != uint32_t(GgufType::GGUF_TYPE_ARRAY);
+}
 
-uint64_t align_up(uint64_t n, uint64_t alignment) { return (n + alignment - 1) / alignment * alignment; }
+uint64_t align_up(uint64_t n, uint64_t alignment) {
+  return (n + alignment - 1) / alignment * alignment;
+}
 
 template <class T>
 void put(std::string& out, const T& v) {
@@ -84,12 +94,14 @@ T take(const unsigned char*& p) {
 // Bounds-checked reading of the header part of a mapped file.
 class Cursor {
  public:
-  Cursor(const unsigned char* data, uint64_t size, const std::string& path) : data_(data), size_(size), path_(path) {}
+  Cursor(const unsigned char* data, uint64_t size, const std::string& path)
+      : data_(data), size_(size), path_(path) {}
 
   const unsigned char* skip(uint64_t n, const std::string& what) {
     if (n > size_ - pos_)
-      fail_model("{}: {} at byte {} needs {} bytes but the file ends after {}; the file is truncated or corrupt",
-                 path_, what, pos_, n, size_ - pos_);
+      fail_model(
+          "{}: {} at byte {} needs {} bytes but the file ends after {}; the file is truncated or corrupt",
+          path_, what, pos_, n, size_ - pos_);
     const unsigned char* p = data_ + pos_;
     pos_ += n;
     return p;
@@ -118,19 +130,32 @@ class Cursor {
 
 const char* gguf_type_name(GgufType type) {
   switch (type) {
-    case GgufType::GGUF_TYPE_UINT8: return "u8";
-    case GgufType::GGUF_TYPE_INT8: return "i8";
-    case GgufType::GGUF_TYPE_UINT16: return "u16";
-    case GgufType::GGUF_TYPE_INT16: return "i16";
-    case GgufType::GGUF_TYPE_UINT32: return "u32";
-    case GgufType::GGUF_TYPE_INT32: return "i32";
-    case GgufType::GGUF_TYPE_FLOAT32: return "f32";
-    case GgufType::GGUF_TYPE_BOOL: return "bool";
-    case GgufType::GGUF_TYPE_STRING: return "string";
-    case GgufType::GGUF_TYPE_ARRAY: return "array";
-    case GgufType::GGUF_TYPE_UINT64: return "u64";
-    case GgufType::GGUF_TYPE_INT64: return "i64";
-    case GgufType::GGUF_TYPE_FLOAT64: return "f64";
+    case GgufType::GGUF_TYPE_UINT8:
+      return "u8";
+    case GgufType::GGUF_TYPE_INT8:
+      return "i8";
+    case GgufType::GGUF_TYPE_UINT16:
+      return "u16";
+    case GgufType::GGUF_TYPE_INT16:
+      return "i16";
+    case GgufType::GGUF_TYPE_UINT32:
+      return "u32";
+    case GgufType::GGUF_TYPE_INT32:
+      return "i32";
+    case GgufType::GGUF_TYPE_FLOAT32:
+      return "f32";
+    case GgufType::GGUF_TYPE_BOOL:
+      return "bool";
+    case GgufType::GGUF_TYPE_STRING:
+      return "string";
+    case GgufType::GGUF_TYPE_ARRAY:
+      return "array";
+    case GgufType::GGUF_TYPE_UINT64:
+      return "u64";
+    case GgufType::GGUF_TYPE_INT64:
+      return "i64";
+    case GgufType::GGUF_TYPE_FLOAT64:
+      return "f64";
   }
   return "?";
 }
@@ -156,6 +181,9 @@ void GgufWriter::add_kv(std::string key, std::string encoded) {
 }
 
 template <class T>
+requires requires {
+  GgufTypeOf<T>::value;
+}
 void GgufWriter::set(std::string key, const T& value) {
   std::string e;
   put<uint32_t>(e, uint32_t(GgufTypeOf<T>::value));
@@ -238,18 +266,20 @@ GgufFile::GgufFile(const std::string& path) : path_(path), tensors_(path) {
     if ((version_ & 0xffff) == 0)
       fail_model("{}: GGUF version field reads {:#x}: a big-endian GGUF file, which is not supported", path,
                  version_);
-    fail_model("{}: GGUF version {} is not supported (this reader supports version {}); convert the model again "
-               "with `bertctl convert`",
-               path, version_, kGgufVersion);
+    fail_model(
+        "{}: GGUF version {} is not supported (this reader supports version {}); convert the model again "
+        "with `bertctl convert`",
+        path, version_, kGgufVersion);
   }
   uint64_t n_tensors = in.read<uint64_t>("tensor count");
   uint64_t n_kv = in.read<uint64_t>("key-value count");
   // Each key-value takes at least 13 bytes and each tensor entry at least 24: bound the counts
   // by the file before looping over them.
   if (n_kv > in.left() / 13 || n_tensors > in.left() / 24)
-    fail_model("{}: header claims {} key-values and {} tensors, more than a {}-byte file can hold; the file is "
-               "corrupt",
-               path, n_kv, n_tensors, size);
+    fail_model(
+        "{}: header claims {} key-values and {} tensors, more than a {}-byte file can hold; the file is "
+        "corrupt",
+        path, n_kv, n_tensors, size);
 
   std::unordered_set<std::string> keys;
   for (uint64_t i = 0; i < n_kv; ++i) {
@@ -263,8 +293,8 @@ GgufFile::GgufFile(const std::string& path) : path_(path), tensors_(path) {
     if (type == uint32_t(GgufType::GGUF_TYPE_ARRAY)) {
       uint32_t elem = in.read<uint32_t>(what);
       if (!valid_scalar_type(elem))
-        fail_model("{}: key '{}' is an array of unknown type {} (nested arrays are not supported)", path, kv.key,
-                   elem);
+        fail_model("{}: key '{}' is an array of unknown type {} (nested arrays are not supported)", path,
+                   kv.key, elem);
       kv.type = GgufType::GGUF_TYPE_ARRAY;
       kv.elem_type = GgufType(elem);
       kv.count = in.read<uint64_t>(what);
@@ -275,7 +305,8 @@ GgufFile::GgufFile(const std::string& path) : path_(path), tensors_(path) {
     kv.value = map->data() + in.pos();
     if (size_t es = scalar_size(kv.elem_type)) {
       if (kv.count > in.left() / es)
-        fail_model("{}: key '{}' has {} elements, more than the rest of the file holds", path, kv.key, kv.count);
+        fail_model("{}: key '{}' has {} elements, more than the rest of the file holds", path, kv.key,
+                   kv.count);
       in.skip(kv.count * es, what);
     } else {  // strings: each is checked on the way
       for (uint64_t j = 0; j < kv.count; ++j) in.read_string(what);
@@ -314,17 +345,18 @@ GgufFile::GgufFile(const std::string& path) : path_(path), tensors_(path) {
     for (const auto& g : kGgmlTypes)
       if (uint32_t(g.id) == type) gt = &g;
     if (!gt)
-      fail_model("{}: tensor '{}' has ggml type {}, which bertctl does not support (F32, F16, BF16, F64, I8, I16, "
-                 "I32, I64 only; quantized models are not supported)",
-                 path, t.name, type);
+      fail_model(
+          "{}: tensor '{}' has ggml type {}, which bertctl does not support (F32, F16, BF16, F64, I8, I16, "
+          "I32, I64 only; quantized models are not supported)",
+          path, t.name, type);
     t.dtype = gt->dtype;
     int64_t numel = checked_numel(t.shape, dtype_size(t.dtype));
     if (numel < 0) fail_model("{}: tensor '{}' has an invalid shape {}", path, t.name, shape_string(t.shape));
     t.nbytes = size_t(numel) * dtype_size(t.dtype);
     info.offset = in.read<uint64_t>(what);
     if (info.offset % alignment_ != 0)
-      fail_model("{}: tensor '{}' data offset {} is not a multiple of the alignment {}", path, t.name, info.offset,
-                 alignment_);
+      fail_model("{}: tensor '{}' data offset {} is not a multiple of the alignment {}", path, t.name,
+                 info.offset, alignment_);
     infos.push_back(std::move(info));
   }
 
@@ -333,9 +365,10 @@ GgufFile::GgufFile(const std::string& path) : path_(path), tensors_(path) {
   std::vector<ByteRange> ranges;
   for (auto& info : infos) {
     if (info.offset > data_size || info.t.nbytes > data_size - info.offset)
-      fail_model("{}: tensor '{}' data [{}, {}) lies beyond the end of the file ({} data bytes after offset {}); "
-                 "the file is truncated or corrupt",
-                 path, info.t.name, info.offset, info.offset + info.t.nbytes, data_size, data_start);
+      fail_model(
+          "{}: tensor '{}' data [{}, {}) lies beyond the end of the file ({} data bytes after offset {}); "
+          "the file is truncated or corrupt",
+          path, info.t.name, info.offset, info.offset + info.t.nbytes, data_size, data_start);
     ranges.push_back({info.offset, info.offset + info.t.nbytes, &info.t.name});
   }
   check_no_overlap(ranges, path);
@@ -388,19 +421,32 @@ std::string GgufFile::format_value(const GgufKv& kv, size_t max_items) const {
   const unsigned char* p = kv.value;
   auto one = [&]() -> std::string {
     switch (kv.elem_type) {
-      case GgufType::GGUF_TYPE_UINT8: return fmt::format("{}", take<uint8_t>(p));
-      case GgufType::GGUF_TYPE_INT8: return fmt::format("{}", take<int8_t>(p));
-      case GgufType::GGUF_TYPE_UINT16: return fmt::format("{}", take<uint16_t>(p));
-      case GgufType::GGUF_TYPE_INT16: return fmt::format("{}", take<int16_t>(p));
-      case GgufType::GGUF_TYPE_UINT32: return fmt::format("{}", take<uint32_t>(p));
-      case GgufType::GGUF_TYPE_INT32: return fmt::format("{}", take<int32_t>(p));
-      case GgufType::GGUF_TYPE_UINT64: return fmt::format("{}", take<uint64_t>(p));
-      case GgufType::GGUF_TYPE_INT64: return fmt::format("{}", take<int64_t>(p));
-      case GgufType::GGUF_TYPE_FLOAT32: return fmt::format("{}", take<float>(p));
-      case GgufType::GGUF_TYPE_FLOAT64: return fmt::format("{}", take<double>(p));
-      case GgufType::GGUF_TYPE_BOOL: return take<bool>(p) ? "true" : "false";
-      case GgufType::GGUF_TYPE_STRING: return fmt::format("{:?}", take<std::string>(p));
-      default: return "?";
+      case GgufType::GGUF_TYPE_UINT8:
+        return fmt::format("{}", take<uint8_t>(p));
+      case GgufType::GGUF_TYPE_INT8:
+        return fmt::format("{}", take<int8_t>(p));
+      case GgufType::GGUF_TYPE_UINT16:
+        return fmt::format("{}", take<uint16_t>(p));
+      case GgufType::GGUF_TYPE_INT16:
+        return fmt::format("{}", take<int16_t>(p));
+      case GgufType::GGUF_TYPE_UINT32:
+        return fmt::format("{}", take<uint32_t>(p));
+      case GgufType::GGUF_TYPE_INT32:
+        return fmt::format("{}", take<int32_t>(p));
+      case GgufType::GGUF_TYPE_UINT64:
+        return fmt::format("{}", take<uint64_t>(p));
+      case GgufType::GGUF_TYPE_INT64:
+        return fmt::format("{}", take<int64_t>(p));
+      case GgufType::GGUF_TYPE_FLOAT32:
+        return fmt::format("{}", take<float>(p));
+      case GgufType::GGUF_TYPE_FLOAT64:
+        return fmt::format("{}", take<double>(p));
+      case GgufType::GGUF_TYPE_BOOL:
+        return take<bool>(p) ? "true" : "false";
+      case GgufType::GGUF_TYPE_STRING:
+        return fmt::format("{:?}", take<std::string>(p));
+      default:
+        return "?";
     }
   };
   if (kv.type != GgufType::GGUF_TYPE_ARRAY) return one();
@@ -410,11 +456,11 @@ std::string GgufFile::format_value(const GgufKv& kv, size_t max_items) const {
   return out + "]";
 }
 
-#define BERT_GGUF_INSTANTIATE(T)                                                      \
-  template void GgufWriter::set<T>(std::string, const T&);                            \
-  template void GgufWriter::set_array<T>(std::string, const std::vector<T>&);         \
-  template T GgufFile::get<T>(std::string_view) const;                                \
-  template std::optional<T> GgufFile::get_optional<T>(std::string_view) const;        \
+#define BERT_GGUF_INSTANTIATE(T)                                               \
+  template void GgufWriter::set<T>(std::string, const T&);                     \
+  template void GgufWriter::set_array<T>(std::string, const std::vector<T>&);  \
+  template T GgufFile::get<T>(std::string_view) const;                         \
+  template std::optional<T> GgufFile::get_optional<T>(std::string_view) const; \
   template std::vector<T> GgufFile::get_array<T>(std::string_view) const;
 BERT_GGUF_INSTANTIATE(uint8_t)
 BERT_GGUF_INSTANTIATE(int8_t)

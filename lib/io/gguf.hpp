@@ -10,7 +10,7 @@
 //
 //   GgufWriter w(64);                                    // general.alignment = 64
 //   w.set<uint32_t>("bert.block_count", 12);
-//   w.set<std::string>("general.architecture", "bert");
+//   w.set("general.architecture", "bert");
 //   w.set_array<std::string>("tokenizer.ggml.tokens", vocab);
 //   w.add_tensor(weights_view);                          // bytes are read by write(): keep them alive
 //   w.write("model.gguf");                               // atomic; same input, same bytes
@@ -59,9 +59,9 @@ int ggml_type_of(DType dtype);
 // The GgufType of a C++ value type: uint8_t..int64_t, float, double, bool, std::string.
 template <class T>
 struct GgufTypeOf;
-#define BERT_GGUF_TYPE_OF(T, V) \
-  template <>                   \
-  struct GgufTypeOf<T> {        \
+#define BERT_GGUF_TYPE_OF(T, V)                    \
+  template <>                                      \
+  struct GgufTypeOf<T> {                           \
     static constexpr GgufType value = GgufType::V; \
   };
 BERT_GGUF_TYPE_OF(uint8_t, GGUF_TYPE_UINT8)
@@ -84,8 +84,11 @@ class GgufWriter {
   explicit GgufWriter(uint32_t alignment = kGgufDefaultAlignment);
 
   // Keys are written in the order they are set; setting a key twice is a bug (ERROR_INTERNAL).
+  // T is one of the GgufTypeOf types; set(key, "text") stores a string.
   template <class T>
+  requires requires { GgufTypeOf<T>::value; }
   void set(std::string key, const T& value);
+  void set(std::string key, std::string_view value) { set<std::string>(std::move(key), std::string(value)); }
   template <class T>
   void set_array(std::string key, const std::vector<T>& values);
 
@@ -111,9 +114,9 @@ class GgufWriter {
 // One key-value of a file being read: the value's bytes stay in the map.
 struct GgufKv {
   std::string key;
-  GgufType type;       // GGUF_TYPE_ARRAY for arrays
-  GgufType elem_type;  // arrays: the element type; otherwise == type
-  uint64_t count;      // arrays: number of elements; otherwise 1
+  GgufType type;               // GGUF_TYPE_ARRAY for arrays
+  GgufType elem_type;          // arrays: the element type; otherwise == type
+  uint64_t count;              // arrays: number of elements; otherwise 1
   const unsigned char* value;  // the value (arrays: the first element), inside the map
 };
 
@@ -144,7 +147,9 @@ class GgufFile {
   float get_f32(std::string_view key) const { return get<float>(key); }
   bool get_bool(std::string_view key) const { return get<bool>(key); }
   std::string get_string(std::string_view key) const { return get<std::string>(key); }
-  std::vector<std::string> get_string_array(std::string_view key) const { return get_array<std::string>(key); }
+  std::vector<std::string> get_string_array(std::string_view key) const {
+    return get_array<std::string>(key);
+  }
 
   // A short rendering of a value: 12, 1e-12, true, "bert", [101, 102, ... (30522 items)].
   std::string format_value(const GgufKv& kv, size_t max_items = 8) const;

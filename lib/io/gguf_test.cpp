@@ -25,7 +25,9 @@ std::string le(T v) {
   std::memcpy(s.data(), &v, sizeof(T));
   return s;
 }
-std::string gstr(const std::string& s) { return le<uint64_t>(s.size()) + s; }
+std::string gstr(const std::string& s) {
+  return le<uint64_t>(s.size()) + s;
+}
 
 // Bytes of a small file written by hand from the spec, with the given version and tensor offset.
 // Layout: header 0-24, key 24-49, its type 49-53 and value 53-57, tensor name 57-66, n_dims 66-70,
@@ -33,7 +35,8 @@ std::string gstr(const std::string& s) { return le<uint64_t>(s.size()) + s; }
 std::string handmade(uint32_t version = 3, uint64_t offset = 0, uint32_t n_dims = 2) {
   std::string s = "GGUF" + le<uint32_t>(version) + le<uint64_t>(1) + le<uint64_t>(1);
   s += gstr("general.alignment") + le<uint32_t>(4) + le<uint32_t>(32);
-  s += gstr("w") + le<uint32_t>(n_dims) + le<int64_t>(3) + le<int64_t>(2) + le<uint32_t>(0) + le<uint64_t>(offset);
+  s += gstr("w") + le<uint32_t>(n_dims) + le<int64_t>(3) + le<int64_t>(2) + le<uint32_t>(0) +
+       le<uint64_t>(offset);
   s.resize((s.size() + 31) / 32 * 32, '\0');
   for (int i = 0; i < 6; ++i) s += le<float>(float(i));
   s.resize((s.size() + 31) / 32 * 32, '\0');
@@ -74,7 +77,7 @@ TEST_CASE("round trip: every value type, arrays of each, tensors of each dtype")
     g.set<bool>("k.true", true);
     g.set<bool>("k.false", false);
     g.set<std::string>("k.str", std::string("bert \"é\" \0 end", 15));
-    g.set<std::string>("k.empty", "");
+    g.set("k.empty", "");
     g.set_array<uint8_t>("a.u8", {1, 2, 255});
     g.set_array<int8_t>("a.i8", {-1});
     g.set_array<uint16_t>("a.u16", {7, 8});
@@ -88,7 +91,8 @@ TEST_CASE("round trip: every value type, arrays of each, tensors of each dtype")
     g.set_array<bool>("a.bool", {true, false, true});
     g.set_array<std::string>("a.str", {"[PAD]", "", "##ing", "日本"});
     g.set_array<uint32_t>("a.empty", {});
-    g.add_tensor({"bert.encoder.layer.0.attention.self.query.weight", DType::DTYPE_F32, {2, 3}, w.data(), 24});
+    g.add_tensor(
+        {"bert.encoder.layer.0.attention.self.query.weight", DType::DTYPE_F32, {2, 3}, w.data(), 24});
     g.add_tensor({"h", DType::DTYPE_F16, {4}, h.data(), 8});
     g.add_tensor({"bf", DType::DTYPE_BF16, {1, 1, 2}, bf.data(), 4});
     g.add_tensor({"i8", DType::DTYPE_I8, {3}, i8.data(), 3});
@@ -179,12 +183,13 @@ TEST_CASE("the writer's bytes are those of the spec, and a handmade file reads")
 }
 
 TEST_CASE("same input, same bytes; .bin and .safetensors give identical files") {
-  TensorArchive st = read_safetensors(bert::test::shared_path("fixtures/tiny-uncased-mlm/model.safetensors").string());
+  TensorArchive st =
+      read_safetensors(bert::test::shared_path("fixtures/tiny-uncased-mlm/model.safetensors").string());
   TensorArchive bin =
       read_torch_checkpoint(bert::test::shared_path("fixtures/tiny-uncased-mlm/pytorch_model.bin").string());
   auto write = [&](const TensorArchive& ar, const std::string& path) {
     GgufWriter g(64);
-    g.set<std::string>("general.architecture", "bert");
+    g.set("general.architecture", "bert");
     g.set<uint32_t>("bert.block_count", 2);
     std::vector<std::string> names;
     for (const auto& t : st.tensors()) names.push_back(t.name);
@@ -211,7 +216,8 @@ TEST_CASE("typed access names the key on absence and type mismatch") {
   g.write(dir.file("m.gguf"));
   GgufFile f(dir.file("m.gguf"));
   std::string path = dir.file("m.gguf");
-  CHECK(error_of([&] { f.get_u32("bert.block_count"); }) == path + ": key 'bert.block_count' is i32, expected u32");
+  CHECK(error_of([&] { f.get_u32("bert.block_count"); }) ==
+        path + ": key 'bert.block_count' is i32, expected u32");
   CHECK(error_of([&] { f.get_u32("bert.nothing"); }) == path + ": key 'bert.nothing' is missing");
   CHECK(error_of([&] { f.get_string("tokenizer.ggml.tokens"); }) ==
         path + ": key 'tokenizer.ggml.tokens' is an array of string, expected string");
@@ -223,14 +229,23 @@ TEST_CASE("typed access names the key on absence and type mismatch") {
 TEST_CASE("the writer refuses what other GGUF readers cannot read") {
   float v[5] = {};
   GgufWriter g;
-  CHECK_CONTAINS(error_of([&] { g.add_tensor({std::string(64, 'x'), DType::DTYPE_F32, {1}, v, 4}); }),
+  CHECK_CONTAINS(error_of([&] {
+                   g.add_tensor({std::string(64, 'x'), DType::DTYPE_F32, {1}, v, 4});
+                 }),
                  "GGUF allows at most 63");
-  CHECK_CONTAINS(error_of([&] { g.add_tensor({"t", DType::DTYPE_F32, {1, 1, 1, 1, 1}, v, 4}); }),
+  CHECK_CONTAINS(error_of([&] {
+                   g.add_tensor({"t", DType::DTYPE_F32, {1, 1, 1, 1, 1}, v, 4});
+                 }),
                  "tensor 't' has 5 dimensions");
-  CHECK_CONTAINS(error_of([&] { g.add_tensor({"t", DType::DTYPE_BOOL, {1}, v, 1}); }),
+  CHECK_CONTAINS(error_of([&] {
+                   g.add_tensor({"t", DType::DTYPE_BOOL, {1}, v, 1});
+                 }),
                  "tensor 't' has dtype BOOL, which GGUF cannot store");
   g.add_tensor({"t", DType::DTYPE_F32, {1}, v, 4});
-  CHECK_CONTAINS(error_of([&] { g.add_tensor({"t", DType::DTYPE_F32, {1}, v, 4}); }), "tensor 't' added twice");
+  CHECK_CONTAINS(error_of([&] {
+                   g.add_tensor({"t", DType::DTYPE_F32, {1}, v, 4});
+                 }),
+                 "tensor 't' added twice");
   CHECK_CONTAINS(error_of([&] { g.set<uint32_t>("general.alignment", 8); }, bert::ErrorKind::ERROR_INTERNAL),
                  "key 'general.alignment' set twice");
 }
@@ -279,7 +294,8 @@ TEST_CASE("bad: tensor data beyond the end of the file") {
 TEST_CASE("bad: misaligned tensor offset") {
   TempDir dir;
   write_bytes(dir.file("m.gguf"), handmade(3, 4));
-  CHECK_CONTAINS(error_reading(dir.file("m.gguf")), "tensor 'w' data offset 4 is not a multiple of the alignment 32");
+  CHECK_CONTAINS(error_reading(dir.file("m.gguf")),
+                 "tensor 'w' data offset 4 is not a multiple of the alignment 32");
 }
 
 TEST_CASE("bad: too many dimensions") {
@@ -292,8 +308,9 @@ TEST_CASE("bad: header cut short, absurd counts, string beyond the file") {
   TempDir dir;
   std::string bytes = handmade();
   write_bytes(dir.file("m.gguf"), bytes.substr(0, 60));  // inside the tensor directory
-  CHECK_CONTAINS(error_reading(dir.file("m.gguf")),
-                 "name of tensor 0 length at byte 57 needs 8 bytes but the file ends after 3; the file is truncated");
+  CHECK_CONTAINS(
+      error_reading(dir.file("m.gguf")),
+      "name of tensor 0 length at byte 57 needs 8 bytes but the file ends after 3; the file is truncated");
   std::string counts = bytes;
   counts.replace(16, 8, le<uint64_t>(uint64_t(1) << 60));
   write_bytes(dir.file("m.gguf"), counts);
@@ -312,15 +329,16 @@ TEST_CASE("bad: unknown value type, duplicate key, unsupported tensor type, bad 
   write_bytes(dir.file("m.gguf"), type);
   CHECK_CONTAINS(error_reading(dir.file("m.gguf")), "key 'general.alignment' has unknown value type 13");
 
-  std::string two = "GGUF" + le<uint32_t>(3) + le<uint64_t>(0) + le<uint64_t>(2) + gstr("a") + le<uint32_t>(0) + "x" +
-                    gstr("a") + le<uint32_t>(0) + "y";
+  std::string two = "GGUF" + le<uint32_t>(3) + le<uint64_t>(0) + le<uint64_t>(2) + gstr("a") +
+                    le<uint32_t>(0) + "x" + gstr("a") + le<uint32_t>(0) + "y";
   write_bytes(dir.file("m.gguf"), two);
   CHECK_CONTAINS(error_reading(dir.file("m.gguf")), "key 'a' appears twice");
 
   std::string q4 = bytes;
   q4.replace(86, 4, le<uint32_t>(2));  // ggml type Q4_0
   write_bytes(dir.file("m.gguf"), q4);
-  CHECK_CONTAINS(error_reading(dir.file("m.gguf")), "tensor 'w' has ggml type 2, which bertctl does not support");
+  CHECK_CONTAINS(error_reading(dir.file("m.gguf")),
+                 "tensor 'w' has ggml type 2, which bertctl does not support");
 
   std::string align = bytes;
   align.replace(53, 4, le<uint32_t>(24));

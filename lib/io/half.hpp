@@ -52,7 +52,9 @@ inline uint16_t f32_to_f16(float f) {
   return uint16_t(sign | shift_right_round_even(m, 126 - e));  // 126 - e is in [14, 24]
 }
 
-inline float bf16_to_f32(uint16_t b) { return std::bit_cast<float>(uint32_t(b) << 16); }
+inline float bf16_to_f32(uint16_t b) {
+  return std::bit_cast<float>(uint32_t(b) << 16);
+}
 
 inline uint16_t f32_to_bf16(float f) {
   uint32_t x = std::bit_cast<uint32_t>(f);

@@ -14,8 +14,12 @@
 
 using namespace bert::io;
 
-static uint32_t bits(float f) { return std::bit_cast<uint32_t>(f); }
-static float from_bits(uint32_t u) { return std::bit_cast<float>(u); }
+static uint32_t bits(float f) {
+  return std::bit_cast<uint32_t>(f);
+}
+static float from_bits(uint32_t u) {
+  return std::bit_cast<float>(u);
+}
 
 TEST_CASE("f16: known values") {
   CHECK(f32_to_f16(0.0f) == 0x0000);
@@ -23,21 +27,21 @@ TEST_CASE("f16: known values") {
   CHECK(f32_to_f16(1.0f) == 0x3c00);
   CHECK(f32_to_f16(-2.0f) == 0xc000);
   CHECK(f32_to_f16(0.1f) == 0x2e66);
-  CHECK(f32_to_f16(65504.0f) == 0x7bff);                     // largest finite
-  CHECK(f32_to_f16(65519.996f) == 0x7bff);                   // just below the halfway point
-  CHECK(f32_to_f16(65520.0f) == 0x7c00);                     // halfway: ties to even = infinity
+  CHECK(f32_to_f16(65504.0f) == 0x7bff);    // largest finite
+  CHECK(f32_to_f16(65519.996f) == 0x7bff);  // just below the halfway point
+  CHECK(f32_to_f16(65520.0f) == 0x7c00);    // halfway: ties to even = infinity
   CHECK(f32_to_f16(1e10f) == 0x7c00);
   CHECK(f32_to_f16(-INFINITY) == 0xfc00);
-  CHECK(f32_to_f16(std::ldexp(1.0f, -14)) == 0x0400);        // smallest normal
-  CHECK(f32_to_f16(std::ldexp(1.0f, -24)) == 0x0001);        // smallest subnormal
-  CHECK(f32_to_f16(std::ldexp(1.0f, -25)) == 0x0000);        // half of it: ties to even = 0
-  CHECK(f32_to_f16(std::ldexp(1.5f, -25)) == 0x0001);        // above half: rounds up
-  CHECK(f32_to_f16(std::ldexp(3.0f, -25)) == 0x0002);        // 1.5 units: ties to even = 2
-  CHECK(f32_to_f16(std::ldexp(5.0f, -25)) == 0x0002);        // 2.5 units: ties to even = 2
-  CHECK(f32_to_f16(std::ldexp(1023.0f, -24)) == 0x03ff);     // largest subnormal
-  CHECK(f32_to_f16(std::ldexp(2047.0f, -25)) == 0x0400);     // rounds up into the normals
-  CHECK(f32_to_f16(1.0f + std::ldexp(1.0f, -11)) == 0x3c00); // tie between 1 and next: even
-  CHECK(f32_to_f16(1.0f + std::ldexp(3.0f, -11)) == 0x3c02); // tie: up to even
+  CHECK(f32_to_f16(std::ldexp(1.0f, -14)) == 0x0400);         // smallest normal
+  CHECK(f32_to_f16(std::ldexp(1.0f, -24)) == 0x0001);         // smallest subnormal
+  CHECK(f32_to_f16(std::ldexp(1.0f, -25)) == 0x0000);         // half of it: ties to even = 0
+  CHECK(f32_to_f16(std::ldexp(1.5f, -25)) == 0x0001);         // above half: rounds up
+  CHECK(f32_to_f16(std::ldexp(3.0f, -25)) == 0x0002);         // 1.5 units: ties to even = 2
+  CHECK(f32_to_f16(std::ldexp(5.0f, -25)) == 0x0002);         // 2.5 units: ties to even = 2
+  CHECK(f32_to_f16(std::ldexp(1023.0f, -24)) == 0x03ff);      // largest subnormal
+  CHECK(f32_to_f16(std::ldexp(2047.0f, -25)) == 0x0400);      // rounds up into the normals
+  CHECK(f32_to_f16(1.0f + std::ldexp(1.0f, -11)) == 0x3c00);  // tie between 1 and next: even
+  CHECK(f32_to_f16(1.0f + std::ldexp(3.0f, -11)) == 0x3c02);  // tie: up to even
   CHECK(f32_to_f16(std::numeric_limits<float>::denorm_min()) == 0x0000);
   CHECK(f32_to_f16(-std::numeric_limits<float>::denorm_min()) == 0x8000);
 
@@ -109,10 +113,10 @@ TEST_CASE("f16: narrowing matches the compiler's _Float16 on random floats") {
 TEST_CASE("bf16: rounding, overflow, nan") {
   CHECK(f32_to_bf16(1.0f) == 0x3f80);
   CHECK(f32_to_bf16(-2.0f) == 0xc000);
-  CHECK(f32_to_bf16(from_bits(0x3f808000)) == 0x3f80);  // tie: stays even
-  CHECK(f32_to_bf16(from_bits(0x3f818000)) == 0x3f82);  // tie: up to even
-  CHECK(f32_to_bf16(from_bits(0x3f808001)) == 0x3f81);  // above the tie
-  CHECK(f32_to_bf16(from_bits(0x3f807fff)) == 0x3f80);  // below the tie
+  CHECK(f32_to_bf16(from_bits(0x3f808000)) == 0x3f80);              // tie: stays even
+  CHECK(f32_to_bf16(from_bits(0x3f818000)) == 0x3f82);              // tie: up to even
+  CHECK(f32_to_bf16(from_bits(0x3f808001)) == 0x3f81);              // above the tie
+  CHECK(f32_to_bf16(from_bits(0x3f807fff)) == 0x3f80);              // below the tie
   CHECK(f32_to_bf16(std::numeric_limits<float>::max()) == 0x7f80);  // rounds up to infinity
   CHECK(f32_to_bf16(from_bits(0x7f7f7fff)) == 0x7f7f);              // stays finite
   CHECK(f32_to_bf16(INFINITY) == 0x7f80);

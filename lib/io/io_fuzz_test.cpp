@@ -38,7 +38,8 @@ unsigned touch(const TensorArchive& ar) {
 // Writes `bytes` to `path` and reads it with `read`; fails the test on anything but success or
 // a bert::Error.
 template <class Read>
-void try_read(const std::string& path, const std::string& bytes, Read read, Outcome& out, const std::string& what) {
+void try_read(const std::string& path, const std::string& bytes, Read read, Outcome& out,
+              const std::string& what) {
   write_bytes(path, bytes);
   try {
     read(path);
@@ -96,10 +97,12 @@ std::string build_zip(const std::vector<std::pair<std::string, std::string>>& en
     put<uint16_t>(out, uint16_t(name.size())), put<uint16_t>(out, 0);
     out += name + data;
     put<uint32_t>(central, 0x02014b50);
-    put<uint16_t>(central, 20), put<uint16_t>(central, 20), put<uint16_t>(central, 0), put<uint16_t>(central, 0);
+    put<uint16_t>(central, 20), put<uint16_t>(central, 20), put<uint16_t>(central, 0),
+        put<uint16_t>(central, 0);
     put<uint16_t>(central, 0), put<uint16_t>(central, 0x21), put<uint32_t>(central, crc);
     put<uint32_t>(central, size), put<uint32_t>(central, size), put<uint16_t>(central, uint16_t(name.size()));
-    put<uint16_t>(central, 0), put<uint16_t>(central, 0), put<uint16_t>(central, 0), put<uint16_t>(central, 0);
+    put<uint16_t>(central, 0), put<uint16_t>(central, 0), put<uint16_t>(central, 0),
+        put<uint16_t>(central, 0);
     put<uint32_t>(central, 0), put<uint32_t>(central, offset);
     central += name;
   }
@@ -180,7 +183,8 @@ TEST_CASE("fuzz: pytorch_model.bin (the pickle, in a rebuilt zip)") {
     e[0].second = p;
     try_read(dir.file("pytorch_model.bin"), build_zip(e), read_bin, out, what);
   };
-  for (size_t n = 0; n < pickle.size(); ++n) attempt(pickle.substr(0, n), "pickle cut at " + std::to_string(n));
+  for (size_t n = 0; n < pickle.size(); ++n)
+    attempt(pickle.substr(0, n), "pickle cut at " + std::to_string(n));
   for (size_t i = 0; i < pickle.size(); ++i) {
     std::string p = pickle;
     p[i] = char(p[i] ^ (1 << (rng() % 8)));

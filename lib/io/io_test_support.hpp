@@ -54,11 +54,11 @@ inline bool contains(const std::string& haystack, const std::string& needle) {
 }
 // Checks that `message` contains `needle`, and shows the whole message when it does not.
 // `message` is evaluated once (doctest builds the failure text lazily, after the check).
-#define CHECK_CONTAINS(message, needle)                                                   \
-  do {                                                                                    \
-    const std::string bert_check_message_ = (message);                                    \
-    CHECK_MESSAGE(::bert::io::test::contains(bert_check_message_, needle),                \
-                  "message: " << bert_check_message_);                                    \
+#define CHECK_CONTAINS(message, needle)                                    \
+  do {                                                                     \
+    const std::string bert_check_message_ = (message);                     \
+    CHECK_MESSAGE(::bert::io::test::contains(bert_check_message_, needle), \
+                  "message: " << bert_check_message_);                     \
   } while (0)
 
 // The message of the bert::Error that f throws; fails the test if f throws nothing, something

@@ -9,102 +9,68 @@ namespace bert::io {
 
 namespace {
 
-// The opcodes understood here (names as in Python's pickletools).
+// The opcodes understood here (names as in Python's pickletools), as one list from which the
+// enum and the names are made.
+#define BERT_PICKLE_OPCODES(X) \
+  X(MARK, '(')                 \
+  X(STOP, '.')                 \
+  X(POP, '0')                  \
+  X(POP_MARK, '1')             \
+  X(BINFLOAT, 'G')             \
+  X(BININT, 'J')               \
+  X(BININT1, 'K')              \
+  X(BININT2, 'M')              \
+  X(NONE, 'N')                 \
+  X(BINPERSID, 'Q')            \
+  X(REDUCE, 'R')               \
+  X(BINSTRING, 'T')            \
+  X(SHORT_BINSTRING, 'U')      \
+  X(BINUNICODE, 'X')           \
+  X(APPEND, 'a')               \
+  X(BUILD, 'b')                \
+  X(GLOBAL, 'c')               \
+  X(DICT, 'd')                 \
+  X(APPENDS, 'e')              \
+  X(BINGET, 'h')               \
+  X(LONG_BINGET, 'j')          \
+  X(LIST, 'l')                 \
+  X(BINPUT, 'q')               \
+  X(LONG_BINPUT, 'r')          \
+  X(SETITEM, 's')              \
+  X(TUPLE, 't')                \
+  X(SETITEMS, 'u')             \
+  X(EMPTY_DICT, '}')           \
+  X(EMPTY_LIST, ']')           \
+  X(EMPTY_TUPLE, ')')          \
+  X(PROTO, 0x80)               \
+  X(TUPLE1, 0x85)              \
+  X(TUPLE2, 0x86)              \
+  X(TUPLE3, 0x87)              \
+  X(NEWTRUE, 0x88)             \
+  X(NEWFALSE, 0x89)            \
+  X(LONG1, 0x8a)               \
+  X(LONG4, 0x8b)               \
+  X(SHORT_BINBYTES, 'C')       \
+  X(BINBYTES, 'B')             \
+  X(SHORT_BINUNICODE, 0x8c)    \
+  X(BINUNICODE8, 0x8d)         \
+  X(STACK_GLOBAL, 0x93)        \
+  X(MEMOIZE, 0x94)             \
+  X(FRAME, 0x95)
+
 enum Op : unsigned char {
-  OP_MARK = '(',
-  OP_STOP = '.',
-  OP_POP = '0',
-  OP_POP_MARK = '1',
-  OP_BINFLOAT = 'G',
-  OP_BININT = 'J',
-  OP_BININT1 = 'K',
-  OP_BININT2 = 'M',
-  OP_NONE = 'N',
-  OP_BINPERSID = 'Q',
-  OP_REDUCE = 'R',
-  OP_BINSTRING = 'T',
-  OP_SHORT_BINSTRING = 'U',
-  OP_BINUNICODE = 'X',
-  OP_APPEND = 'a',
-  OP_BUILD = 'b',
-  OP_GLOBAL = 'c',
-  OP_DICT = 'd',
-  OP_APPENDS = 'e',
-  OP_BINGET = 'h',
-  OP_LONG_BINGET = 'j',
-  OP_LIST = 'l',
-  OP_BINPUT = 'q',
-  OP_LONG_BINPUT = 'r',
-  OP_SETITEM = 's',
-  OP_TUPLE = 't',
-  OP_SETITEMS = 'u',
-  OP_EMPTY_DICT = '}',
-  OP_EMPTY_LIST = ']',
-  OP_EMPTY_TUPLE = ')',
-  OP_PROTO = 0x80,
-  OP_TUPLE1 = 0x85,
-  OP_TUPLE2 = 0x86,
-  OP_TUPLE3 = 0x87,
-  OP_NEWTRUE = 0x88,
-  OP_NEWFALSE = 0x89,
-  OP_LONG1 = 0x8a,
-  OP_LONG4 = 0x8b,
-  OP_SHORT_BINBYTES = 'C',
-  OP_BINBYTES = 'B',
-  OP_SHORT_BINUNICODE = 0x8c,
-  OP_BINUNICODE8 = 0x8d,
-  OP_STACK_GLOBAL = 0x93,
-  OP_MEMOIZE = 0x94,
-  OP_FRAME = 0x95,
+#define BERT_OP_ENUM(name, code) OP_##name = code,
+  BERT_PICKLE_OPCODES(BERT_OP_ENUM)
+#undef BERT_OP_ENUM
 };
 
 const char* op_name(unsigned char op) {
   switch (op) {
-    case OP_MARK: return "MARK";
-    case OP_STOP: return "STOP";
-    case OP_POP: return "POP";
-    case OP_POP_MARK: return "POP_MARK";
-    case OP_BINFLOAT: return "BINFLOAT";
-    case OP_BININT: return "BININT";
-    case OP_BININT1: return "BININT1";
-    case OP_BININT2: return "BININT2";
-    case OP_NONE: return "NONE";
-    case OP_BINPERSID: return "BINPERSID";
-    case OP_REDUCE: return "REDUCE";
-    case OP_BINSTRING: return "BINSTRING";
-    case OP_SHORT_BINSTRING: return "SHORT_BINSTRING";
-    case OP_BINUNICODE: return "BINUNICODE";
-    case OP_APPEND: return "APPEND";
-    case OP_BUILD: return "BUILD";
-    case OP_GLOBAL: return "GLOBAL";
-    case OP_DICT: return "DICT";
-    case OP_APPENDS: return "APPENDS";
-    case OP_BINGET: return "BINGET";
-    case OP_LONG_BINGET: return "LONG_BINGET";
-    case OP_LIST: return "LIST";
-    case OP_BINPUT: return "BINPUT";
-    case OP_LONG_BINPUT: return "LONG_BINPUT";
-    case OP_SETITEM: return "SETITEM";
-    case OP_TUPLE: return "TUPLE";
-    case OP_SETITEMS: return "SETITEMS";
-    case OP_EMPTY_DICT: return "EMPTY_DICT";
-    case OP_EMPTY_LIST: return "EMPTY_LIST";
-    case OP_EMPTY_TUPLE: return "EMPTY_TUPLE";
-    case OP_PROTO: return "PROTO";
-    case OP_TUPLE1: return "TUPLE1";
-    case OP_TUPLE2: return "TUPLE2";
-    case OP_TUPLE3: return "TUPLE3";
-    case OP_NEWTRUE: return "NEWTRUE";
-    case OP_NEWFALSE: return "NEWFALSE";
-    case OP_LONG1: return "LONG1";
-    case OP_LONG4: return "LONG4";
-    case OP_SHORT_BINBYTES: return "SHORT_BINBYTES";
-    case OP_BINBYTES: return "BINBYTES";
-    case OP_SHORT_BINUNICODE: return "SHORT_BINUNICODE";
-    case OP_BINUNICODE8: return "BINUNICODE8";
-    case OP_STACK_GLOBAL: return "STACK_GLOBAL";
-    case OP_MEMOIZE: return "MEMOIZE";
-    case OP_FRAME: return "FRAME";
+#define BERT_OP_NAME(name, code) \
+  case OP_##name:                \
+    return #name;
+    BERT_PICKLE_OPCODES(BERT_OP_NAME)
+#undef BERT_OP_NAME
   }
   return nullptr;
 }
@@ -113,17 +79,28 @@ const char* op_name(unsigned char op) {
 
 const char* pickle_kind_name(PickleKind kind) {
   switch (kind) {
-    case PickleKind::PICKLE_NONE: return "None";
-    case PickleKind::PICKLE_BOOL: return "bool";
-    case PickleKind::PICKLE_INT: return "int";
-    case PickleKind::PICKLE_FLOAT: return "float";
-    case PickleKind::PICKLE_STRING: return "str";
-    case PickleKind::PICKLE_BYTES: return "bytes";
-    case PickleKind::PICKLE_TUPLE: return "tuple";
-    case PickleKind::PICKLE_LIST: return "list";
-    case PickleKind::PICKLE_DICT: return "dict";
-    case PickleKind::PICKLE_GLOBAL: return "global";
-    case PickleKind::PICKLE_OBJECT: return "object";
+    case PickleKind::PICKLE_NONE:
+      return "None";
+    case PickleKind::PICKLE_BOOL:
+      return "bool";
+    case PickleKind::PICKLE_INT:
+      return "int";
+    case PickleKind::PICKLE_FLOAT:
+      return "float";
+    case PickleKind::PICKLE_STRING:
+      return "str";
+    case PickleKind::PICKLE_BYTES:
+      return "bytes";
+    case PickleKind::PICKLE_TUPLE:
+      return "tuple";
+    case PickleKind::PICKLE_LIST:
+      return "list";
+    case PickleKind::PICKLE_DICT:
+      return "dict";
+    case PickleKind::PICKLE_GLOBAL:
+      return "global";
+    case PickleKind::PICKLE_OBJECT:
+      return "object";
   }
   return "?";
 }
@@ -143,7 +120,8 @@ PickleValue* Unpickler::make(PickleKind kind) {
 
 const unsigned char* Unpickler::take(size_t n, const char* what) {
   if (n > bytes_.size() - pos_)
-    fail(fmt::format("the pickle ends early: {} needs {} more bytes, {} are left", what, n, bytes_.size() - pos_));
+    fail(fmt::format("the pickle ends early: {} needs {} more bytes, {} are left", what, n,
+                     bytes_.size() - pos_));
   const auto* p = reinterpret_cast<const unsigned char*>(bytes_.data()) + pos_;
   pos_ += n;
   return p;
@@ -158,7 +136,8 @@ uint64_t Unpickler::take_uint(size_t n, const char* what) {
 
 PickleValue* Unpickler::pop(const char* op) {
   size_t floor = marks_.empty() ? 0 : marks_.back();
-  if (stack_.size() <= floor) fail(fmt::format("stack underflow: {} needs a value and the stack is empty", op));
+  if (stack_.size() <= floor)
+    fail(fmt::format("stack underflow: {} needs a value and the stack is empty", op));
   PickleValue* v = stack_.back();
   stack_.pop_back();
   return v;
@@ -166,7 +145,8 @@ PickleValue* Unpickler::pop(const char* op) {
 
 PickleValue* Unpickler::top(const char* op) {
   size_t floor = marks_.empty() ? 0 : marks_.back();
-  if (stack_.size() <= floor) fail(fmt::format("stack underflow: {} needs a value and the stack is empty", op));
+  if (stack_.size() <= floor)
+    fail(fmt::format("stack underflow: {} needs a value and the stack is empty", op));
   return stack_.back();
 }
 
@@ -189,9 +169,10 @@ PickleValue* Unpickler::make_string(PickleKind kind, size_t n, const char* op) {
 PickleValue* Unpickler::make_global(std::string module, std::string name) {
   std::string full = module + "." + name;
   if (!hooks_.allowed_globals.count(full))
-    fail_model("{}: refusing to load: the pickle asks for global '{}' (only tensors are allowed; loading a "
-               "checkpoint never runs code)",
-               source_, full);
+    fail_model(
+        "{}: refusing to load: the pickle asks for global '{}' (only tensors are allowed; loading a "
+        "checkpoint never runs code)",
+        source_, full);
   PickleValue* v = make(PickleKind::PICKLE_GLOBAL);
   v->text = std::move(full);
   return v;
@@ -217,7 +198,8 @@ void Unpickler::run(unsigned char op) {
   };
   auto expect = [&](const PickleValue* v, PickleKind kind) {
     if (v->kind != kind)
-      fail(fmt::format("{} expects a {} but found a {}", name, pickle_kind_name(kind), pickle_kind_name(v->kind)));
+      fail(fmt::format("{} expects a {} but found a {}", name, pickle_kind_name(kind),
+                       pickle_kind_name(v->kind)));
   };
   auto memo_get = [&](uint64_t i) {
     auto it = memo_.find(i);
@@ -235,7 +217,8 @@ void Unpickler::run(unsigned char op) {
   auto add_items = [&](PickleValue* target, const std::vector<PickleValue*>& items, bool pairs) {
     if (pairs) {
       expect(target, PickleKind::PICKLE_DICT);
-      if (items.size() % 2) fail(fmt::format("{} needs key/value pairs but got {} values", name, items.size()));
+      if (items.size() % 2)
+        fail(fmt::format("{} needs key/value pairs but got {} values", name, items.size()));
     } else {
       expect(target, PickleKind::PICKLE_LIST);
     }
@@ -248,11 +231,13 @@ void Unpickler::run(unsigned char op) {
       if (v > 5) fail(fmt::format("pickle protocol {} is not supported (at most 5)", v));
       break;
     }
-    case OP_FRAME: take_uint(8, name); break;  // framing only groups opcodes; nothing to do
+    case OP_FRAME:
+      take_uint(8, name);
+      break;  // framing only groups opcodes; nothing to do
     case OP_STOP:
       if (stack_.size() != 1 || !marks_.empty())
-        fail(fmt::format("STOP with {} values on the stack and {} open MARKs (expected 1 and 0)", stack_.size(),
-                         marks_.size()));
+        fail(fmt::format("STOP with {} values on the stack and {} open MARKs (expected 1 and 0)",
+                         stack_.size(), marks_.size()));
       stopped_ = true;
       break;
     case OP_MARK:
@@ -260,9 +245,15 @@ void Unpickler::run(unsigned char op) {
         fail(fmt::format("nesting deeper than {} levels", kPickleMaxDepth));
       marks_.push_back(stack_.size());
       break;
-    case OP_POP: pop(name); break;
-    case OP_POP_MARK: pop_mark(name); break;
-    case OP_NONE: push(make(PickleKind::PICKLE_NONE)); break;
+    case OP_POP:
+      pop(name);
+      break;
+    case OP_POP_MARK:
+      pop_mark(name);
+      break;
+    case OP_NONE:
+      push(make(PickleKind::PICKLE_NONE));
+      break;
     case OP_NEWTRUE:
     case OP_NEWFALSE: {
       PickleValue* v = make(PickleKind::PICKLE_BOOL);
@@ -300,22 +291,40 @@ void Unpickler::run(unsigned char op) {
       push(v);
       break;
     }
-    case OP_SHORT_BINUNICODE: push(make_string(PickleKind::PICKLE_STRING, take_uint(1, name), name)); break;
+    case OP_SHORT_BINUNICODE:
+      push(make_string(PickleKind::PICKLE_STRING, take_uint(1, name), name));
+      break;
     case OP_BINUNICODE:
-    case OP_BINSTRING: push(make_string(PickleKind::PICKLE_STRING, take_uint(4, name), name)); break;
+    case OP_BINSTRING:
+      push(make_string(PickleKind::PICKLE_STRING, take_uint(4, name), name));
+      break;
     case OP_BINUNICODE8: {
       uint64_t n = take_uint(8, name);
       if (n > bytes_.size()) fail(fmt::format("the pickle ends early: {} of {} bytes", name, n));
       push(make_string(PickleKind::PICKLE_STRING, size_t(n), name));
       break;
     }
-    case OP_SHORT_BINSTRING: push(make_string(PickleKind::PICKLE_STRING, take_uint(1, name), name)); break;
-    case OP_SHORT_BINBYTES: push(make_string(PickleKind::PICKLE_BYTES, take_uint(1, name), name)); break;
-    case OP_BINBYTES: push(make_string(PickleKind::PICKLE_BYTES, take_uint(4, name), name)); break;
-    case OP_EMPTY_DICT: push(make(PickleKind::PICKLE_DICT)); break;
-    case OP_EMPTY_LIST: push(make(PickleKind::PICKLE_LIST)); break;
-    case OP_EMPTY_TUPLE: new_tuple({}); break;
-    case OP_TUPLE: new_tuple(pop_mark(name)); break;
+    case OP_SHORT_BINSTRING:
+      push(make_string(PickleKind::PICKLE_STRING, take_uint(1, name), name));
+      break;
+    case OP_SHORT_BINBYTES:
+      push(make_string(PickleKind::PICKLE_BYTES, take_uint(1, name), name));
+      break;
+    case OP_BINBYTES:
+      push(make_string(PickleKind::PICKLE_BYTES, take_uint(4, name), name));
+      break;
+    case OP_EMPTY_DICT:
+      push(make(PickleKind::PICKLE_DICT));
+      break;
+    case OP_EMPTY_LIST:
+      push(make(PickleKind::PICKLE_LIST));
+      break;
+    case OP_EMPTY_TUPLE:
+      new_tuple({});
+      break;
+    case OP_TUPLE:
+      new_tuple(pop_mark(name));
+      break;
     case OP_TUPLE1:
     case OP_TUPLE2:
     case OP_TUPLE3: {
@@ -358,15 +367,23 @@ void Unpickler::run(unsigned char op) {
       add_items(top(name), items, true);
       break;
     }
-    case OP_BINPUT: memo_[take_uint(1, name)] = top(name); break;
-    case OP_LONG_BINPUT: memo_[take_uint(4, name)] = top(name); break;
+    case OP_BINPUT:
+      memo_[take_uint(1, name)] = top(name);
+      break;
+    case OP_LONG_BINPUT:
+      memo_[take_uint(4, name)] = top(name);
+      break;
     case OP_MEMOIZE: {
       PickleValue* v = top(name);
       memo_[memo_.size()] = v;
       break;
     }
-    case OP_BINGET: memo_get(take_uint(1, name)); break;
-    case OP_LONG_BINGET: memo_get(take_uint(4, name)); break;
+    case OP_BINGET:
+      memo_get(take_uint(1, name));
+      break;
+    case OP_LONG_BINGET:
+      memo_get(take_uint(4, name));
+      break;
     case OP_GLOBAL: {
       std::string module = read_line();
       std::string global = read_line();
@@ -403,7 +420,8 @@ void Unpickler::run(unsigned char op) {
       top(name);
       break;
     }
-    default: fail(fmt::format("unsupported pickle opcode {}", name));
+    default:
+      fail(fmt::format("unsupported pickle opcode {}", name));
   }
 }
 

@@ -44,9 +44,9 @@ const char* pickle_kind_name(PickleKind kind);
 
 struct PickleValue {
   PickleKind kind = PickleKind::PICKLE_NONE;
-  int64_t number = 0;  // BOOL (0/1), INT, OBJECT index
-  double real = 0;     // FLOAT
-  std::string text;    // STRING, BYTES, GLOBAL, OBJECT tag
+  int64_t number = 0;               // BOOL (0/1), INT, OBJECT index
+  double real = 0;                  // FLOAT
+  std::string text;                 // STRING, BYTES, GLOBAL, OBJECT tag
   std::vector<PickleValue*> items;  // TUPLE, LIST elements; DICT: key0, value0, key1, value1, ...
 };
 

@@ -42,10 +42,11 @@ struct Run {
 
 TEST_CASE("values: dict of ints, floats, strings, bools, None, tuples, lists; memo") {
   // {'a': 1, 'b': (-2, 1.5, None), 'c': [True, False, b'xy'], 'big': -300000, 'l1': -129, 'a2': <memo 'a'>}
-  std::string p = bytes({0x80, 0x02, '}', 'q', 0, '(', 0x8c, 1, 'a', 'q', 1, 'K', 1, 0x8c, 1, 'b', 'J'}) +
-                  bytes({0xfe, 0xff, 0xff, 0xff, 'G', 0x3f, 0xf8, 0, 0, 0, 0, 0, 0, 'N', 0x87, 0x8c, 1, 'c', ']'}) +
-                  bytes({'(', 0x88, 0x89, 'C', 2, 'x', 'y', 'e', 0x8c, 3, 'b', 'i', 'g', 'J', 0x20, 0x6c, 0xfb,
-                         0xff, 0x8c, 2, 'l', '1', 0x8a, 2, 0x7f, 0xff, 0x8c, 2, 'a', '2', 'h', 1, 'u', '.'});
+  std::string p =
+      bytes({0x80, 0x02, '}', 'q', 0, '(', 0x8c, 1, 'a', 'q', 1, 'K', 1, 0x8c, 1, 'b', 'J'}) +
+      bytes({0xfe, 0xff, 0xff, 0xff, 'G', 0x3f, 0xf8, 0, 0, 0, 0, 0, 0, 'N', 0x87, 0x8c, 1, 'c', ']'}) +
+      bytes({'(',  0x88, 0x89, 'C', 2,   'x',  'y', 'e',  0x8c, 3,    'b', 'i', 'g', 'J', 0x20, 0x6c, 0xfb,
+             0xff, 0x8c, 2,    'l', '1', 0x8a, 2,   0x7f, 0xff, 0x8c, 2,   'a', '2', 'h', 1,    'u',  '.'});
   Run run;
   Unpickler u(p, "data.pkl", run.hooks);
   const PickleValue* root = u.load();
@@ -67,7 +68,7 @@ TEST_CASE("values: dict of ints, floats, strings, bools, None, tuples, lists; me
   CHECK(c->items[2]->kind == PickleKind::PICKLE_BYTES);
   CHECK(c->items[2]->text == "xy");
   CHECK(root->items[7]->number == -300000);
-  CHECK(root->items[9]->number == -129);  // LONG1 0x7f 0xff: little-endian two's complement
+  CHECK(root->items[9]->number == -129);     // LONG1 0x7f 0xff: little-endian two's complement
   CHECK(root->items[11] == root->items[0]);  // BINGET returns the same object
 }
 
@@ -82,7 +83,9 @@ TEST_CASE("a list that contains itself loads (and does not leak)") {
 }
 
 TEST_CASE("an allowed global can be called; REDUCE runs only the hook") {
-  std::string p = "\x80\x02" "ccollections\nOrderedDict\n)R."s;
+  std::string p =
+      "\x80\x02"
+      "ccollections\nOrderedDict\n)R."s;
   Run run({"collections.OrderedDict"});
   Unpickler u(p, "data.pkl", run.hooks);
   CHECK(u.load()->kind == PickleKind::PICKLE_NONE);
@@ -91,7 +94,9 @@ TEST_CASE("an allowed global can be called; REDUCE runs only the hook") {
 
 TEST_CASE("a forbidden global is refused at GLOBAL, before REDUCE") {
   Run run({"collections.OrderedDict"});
-  std::string msg = run.error("\x80\x02" "cposix\nsystem\nX\x02\x00\x00\x00ls\x85R."s);
+  std::string msg = run.error(
+      "\x80\x02"
+      "cposix\nsystem\nX\x02\x00\x00\x00ls\x85R."s);
   CHECK(msg ==
         "data.pkl: refusing to load: the pickle asks for global 'posix.system' (only tensors are allowed; "
         "loading a checkpoint never runs code)");
@@ -100,7 +105,11 @@ TEST_CASE("a forbidden global is refused at GLOBAL, before REDUCE") {
 
 TEST_CASE("a forbidden global through STACK_GLOBAL (protocol 4) is refused too") {
   Run run({"collections.OrderedDict"});
-  std::string msg = run.error("\x80\x04\x8c\x08" "builtins\x8c\x04" "eval\x93\x8c\x01" "1\x85R."s);
+  std::string msg = run.error(
+      "\x80\x04\x8c\x08"
+      "builtins\x8c\x04"
+      "eval\x93\x8c\x01"
+      "1\x85R."s);
   CHECK_CONTAINS(msg, "refusing to load: the pickle asks for global 'builtins.eval'");
   CHECK(run.reduce_calls == 0);
 }
@@ -123,10 +132,13 @@ TEST_CASE("stack underflow") {
 TEST_CASE("the pickle ends early") {
   Run run;
   CHECK_CONTAINS(run.error("\x80\x02}"s), "the pickle ends early: no STOP opcode");
-  CHECK_CONTAINS(run.error("\x80\x02X\xff\x00\x00\x00" "abc"s),
+  CHECK_CONTAINS(run.error("\x80\x02X\xff\x00\x00\x00"
+                           "abc"s),
                  "the pickle ends early: BINUNICODE needs 255 more bytes, 3 are left");
   CHECK_CONTAINS(run.error("\x80\x02J\x01\x02"s), "BININT needs 4 more bytes");
-  CHECK_CONTAINS(run.error("\x80\x02" "cposix"s), "GLOBAL argument has no end of line");
+  CHECK_CONTAINS(run.error("\x80\x02"
+                           "cposix"s),
+                 "GLOBAL argument has no end of line");
   CHECK_CONTAINS(run.error(""s), "no STOP opcode");
 }
 
@@ -145,11 +157,15 @@ TEST_CASE("deep nesting is refused") {
 TEST_CASE("bad memo index, unknown opcode, odd SETITEMS, extra values at STOP, wrong protocol") {
   Run run;
   CHECK_CONTAINS(run.error("\x80\x02h\x07."s), "BINGET of memo slot 7, which was never stored");
-  CHECK_CONTAINS(run.error("\x80\x02" "ios\nsystem\n."s), "unsupported pickle opcode 0x69");
+  CHECK_CONTAINS(run.error("\x80\x02"
+                           "ios\nsystem\n."s),
+                 "unsupported pickle opcode 0x69");
   CHECK_CONTAINS(run.error("\x80\x02}(K\x01u."s), "SETITEMS needs key/value pairs but got 1 values");
   CHECK_CONTAINS(run.error("\x80\x02NN."s), "STOP with 2 values on the stack");
   CHECK_CONTAINS(run.error("\x80\x09N."s), "pickle protocol 9 is not supported");
-  CHECK_CONTAINS(run.error("\x80\x02N\x8a\x09" "123456789."s), "LONG1 of 9 bytes does not fit in 64 bits");
+  CHECK_CONTAINS(run.error("\x80\x02N\x8a\x09"
+                           "123456789."s),
+                 "LONG1 of 9 bytes does not fit in 64 bits");
   CHECK_CONTAINS(run.error("\x80\x02KaKaK\x01s."s), "SETITEM expects a dict but found a int");
   CHECK_CONTAINS(run.error("\x80\x02NQ."s), "persistent ids are not allowed here");
 }

@@ -20,27 +20,43 @@ struct DTypeName {
   DType dtype;
 };
 constexpr DTypeName kDTypes[] = {
-    {"F32", DType::DTYPE_F32}, {"F16", DType::DTYPE_F16}, {"BF16", DType::DTYPE_BF16},
-    {"F64", DType::DTYPE_F64}, {"I8", DType::DTYPE_I8},   {"I16", DType::DTYPE_I16},
-    {"I32", DType::DTYPE_I32}, {"I64", DType::DTYPE_I64}, {"U8", DType::DTYPE_U8},
+    {"F32", DType::DTYPE_F32},   {"F16", DType::DTYPE_F16}, {"BF16", DType::DTYPE_BF16},
+    {"F64", DType::DTYPE_F64},   {"I8", DType::DTYPE_I8},   {"I16", DType::DTYPE_I16},
+    {"I32", DType::DTYPE_I32},   {"I64", DType::DTYPE_I64}, {"U8", DType::DTYPE_U8},
     {"BOOL", DType::DTYPE_BOOL},
 };
 
 // Rank in the Rust crate's Dtype enum (BOOL < U8 < I8 < ... < F64 < I64), which orders the data.
 int rust_dtype_rank(DType d) {
   switch (d) {
-    case DType::DTYPE_BOOL: return 0;
-    case DType::DTYPE_U8: return 1;
-    case DType::DTYPE_I8: return 2;
-    case DType::DTYPE_I16: return 5;
-    case DType::DTYPE_F16: return 7;
-    case DType::DTYPE_BF16: return 8;
-    case DType::DTYPE_I32: return 9;
-    case DType::DTYPE_F32: return 11;
-    case DType::DTYPE_F64: return 12;
-    case DType::DTYPE_I64: return 13;
+    case DType::DTYPE_BOOL:
+      return 0;
+    case DType::DTYPE_U8:
+      return 1;
+    case DType::DTYPE_I8:
+      return 2;
+    case DType::DTYPE_I16:
+      return 5;
+    case DType::DTYPE_F16:
+      return 7;
+    case DType::DTYPE_BF16:
+      return 8;
+    case DType::DTYPE_I32:
+      return 9;
+    case DType::DTYPE_F32:
+      return 11;
+    case DType::DTYPE_F64:
+      return 12;
+    case DType::DTYPE_I64:
+      return 13;
   }
   return 0;
+}
+
+// A JSON value for a message, cut short if long (a corrupt header may hold anything).
+std::string short_dump(const json& v) {
+  std::string s = v.dump();
+  return s.size() > 60 ? s.substr(0, 57) + "..." : s;
 }
 
 uint64_t read_u64_le(const unsigned char* p) {
@@ -66,39 +82,41 @@ Entry parse_entry(const std::string& path, const std::string& name, const json& 
   const json& dt = v["dtype"];
   if (!dt.is_string()) fail_model("{}: tensor '{}' has a 'dtype' that is not a string", path, name);
   const std::string& dts = dt.get_ref<const std::string&>();
-  auto it = std::find_if(std::begin(kDTypes), std::end(kDTypes), [&](const DTypeName& d) { return dts == d.name; });
+  auto it =
+      std::find_if(std::begin(kDTypes), std::end(kDTypes), [&](const DTypeName& d) { return dts == d.name; });
   if (it == std::end(kDTypes))
-    fail_model("{}: tensor '{}' has unsupported dtype '{}' (supported: F32, F16, BF16, F64, I64, I32, I16, I8, "
-               "U8, BOOL)",
-               path, name, dts);
+    fail_model(
+        "{}: tensor '{}' has unsupported dtype '{}' (supported: F32, F16, BF16, F64, I64, I32, I16, I8, "
+        "U8, BOOL)",
+        path, name, dts);
   e.dtype = it->dtype;
 
   const json& sh = v["shape"];
   if (!sh.is_array()) fail_model("{}: tensor '{}' has a 'shape' that is not an array", path, name);
   for (const json& d : sh) {
     if (!d.is_number_unsigned() || d.get<uint64_t>() > uint64_t(INT64_MAX))
-      fail_model("{}: tensor '{}' has shape {} with a dimension that is not a non-negative integer", path, name,
-                 sh.dump());
+      fail_model("{}: tensor '{}' has shape {} with a dimension that is not a non-negative integer", path,
+                 name, short_dump(sh));
     e.shape.push_back(int64_t(d.get<uint64_t>()));
   }
   int64_t numel = checked_numel(e.shape, dtype_size(e.dtype));
-  if (numel < 0) fail_model("{}: tensor '{}' has shape {} whose size overflows", path, name, sh.dump());
+  if (numel < 0) fail_model("{}: tensor '{}' has shape {} whose size overflows", path, name, short_dump(sh));
 
   const json& off = v["data_offsets"];
   if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() || !off[1].is_number_unsigned())
-    fail_model("{}: tensor '{}' has data_offsets {} (expected [begin, end] with non-negative integers)", path, name,
-               off.dump());
+    fail_model("{}: tensor '{}' has data_offsets {} (expected [begin, end] with non-negative integers)", path,
+               name, short_dump(off));
   e.begin = off[0].get<uint64_t>();
   e.end = off[1].get<uint64_t>();
   if (e.begin > e.end)
     fail_model("{}: tensor '{}' data_offsets [{}, {}] begin after end", path, name, e.begin, e.end);
   if (e.end > data_size)
-    fail_model("{}: tensor '{}' data_offsets [{}, {}] beyond the end of the data ({} bytes)", path, name, e.begin,
-               e.end, data_size);
+    fail_model("{}: tensor '{}' data_offsets [{}, {}] beyond the end of the data ({} bytes)", path, name,
+               e.begin, e.end, data_size);
   uint64_t want = uint64_t(numel) * dtype_size(e.dtype);
   if (e.end - e.begin != want)
-    fail_model("{}: tensor '{}' data_offsets [{}, {}] hold {} bytes, but {} {} needs {}", path, name, e.begin, e.end,
-               e.end - e.begin, dts, shape_string(e.shape), want);
+    fail_model("{}: tensor '{}' data_offsets [{}, {}] hold {} bytes, but {} {} needs {}", path, name, e.begin,
+               e.end, e.end - e.begin, dts, shape_string(e.shape), want);
   return e;
 }
 
@@ -110,14 +128,16 @@ TensorArchive read_safetensors(const std::string& path) {
   const uint64_t size = map->size();
   TensorArchive ar(path);
 
-  if (size < 8) fail_model("{}: not a safetensors file: {} bytes, shorter than the 8-byte header length", path, size);
+  if (size < 8)
+    fail_model("{}: not a safetensors file: {} bytes, shorter than the 8-byte header length", path, size);
   uint64_t n = read_u64_le(bytes);
   if (n > kSafetensorsMaxHeader)
-    fail_model("{}: header length {} is absurd (more than {} bytes); the file is corrupt or not safetensors", path,
-               n, kSafetensorsMaxHeader);
+    fail_model("{}: header length {} is absurd (more than {} bytes); the file is corrupt or not safetensors",
+               path, n, kSafetensorsMaxHeader);
   if (n > size - 8)
-    fail_model("{}: header length {} is beyond the end of the file ({} bytes); the file is truncated or corrupt",
-               path, n, size);
+    fail_model(
+        "{}: header length {} is beyond the end of the file ({} bytes); the file is truncated or corrupt",
+        path, n, size);
   const char* text = reinterpret_cast<const char*>(bytes + 8);
   if (n == 0 || text[0] != '{') fail_model("{}: header is not a JSON object (it must start with '{{')", path);
 
@@ -171,11 +191,12 @@ TensorArchive read_safetensors_index(const std::string& index_path) {
 
   std::map<std::string, std::vector<std::string>> shards;  // shard file -> tensors it must hold
   for (auto& [tensor, shard] : weight_map.items()) {
-    if (!shard.is_string()) fail_model("{}: weight_map entry for '{}' is not a file name", index_path, tensor);
+    if (!shard.is_string())
+      fail_model("{}: weight_map entry for '{}' is not a file name", index_path, tensor);
     const std::string& file = shard.get_ref<const std::string&>();
     if (file.empty() || file.find('/') != std::string::npos || file == "." || file == "..")
-      fail_model("{}: weight_map entry for '{}' names '{}', which is not a file in the same folder", index_path,
-                 tensor, file);
+      fail_model("{}: weight_map entry for '{}' names '{}', which is not a file in the same folder",
+                 index_path, tensor, file);
     shards[file].push_back(tensor);
   }
 
@@ -185,8 +206,8 @@ TensorArchive read_safetensors_index(const std::string& index_path) {
     TensorArchive shard = read_safetensors((dir / file).string());
     for (const auto& name : names)
       if (!shard.find(name))
-        fail_model("{}: tensor '{}' is listed in {} but {} does not contain it", shard.source, name, index_path,
-                   file);
+        fail_model("{}: tensor '{}' is listed in {} but {} does not contain it", shard.source, name,
+                   index_path, file);
     for (auto& [k, v] : shard.metadata) all.metadata.emplace(k, v);
     all.absorb(std::move(shard));
   }

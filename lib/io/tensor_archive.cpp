@@ -12,31 +12,45 @@ namespace bert::io {
 size_t dtype_size(DType dtype) {
   switch (dtype) {
     case DType::DTYPE_F64:
-    case DType::DTYPE_I64: return 8;
+    case DType::DTYPE_I64:
+      return 8;
     case DType::DTYPE_F32:
-    case DType::DTYPE_I32: return 4;
+    case DType::DTYPE_I32:
+      return 4;
     case DType::DTYPE_F16:
     case DType::DTYPE_BF16:
-    case DType::DTYPE_I16: return 2;
+    case DType::DTYPE_I16:
+      return 2;
     case DType::DTYPE_I8:
     case DType::DTYPE_U8:
-    case DType::DTYPE_BOOL: return 1;
+    case DType::DTYPE_BOOL:
+      return 1;
   }
   return 1;
 }
 
 const char* dtype_name(DType dtype) {
   switch (dtype) {
-    case DType::DTYPE_F32: return "F32";
-    case DType::DTYPE_F16: return "F16";
-    case DType::DTYPE_BF16: return "BF16";
-    case DType::DTYPE_F64: return "F64";
-    case DType::DTYPE_I8: return "I8";
-    case DType::DTYPE_I16: return "I16";
-    case DType::DTYPE_I32: return "I32";
-    case DType::DTYPE_I64: return "I64";
-    case DType::DTYPE_U8: return "U8";
-    case DType::DTYPE_BOOL: return "BOOL";
+    case DType::DTYPE_F32:
+      return "F32";
+    case DType::DTYPE_F16:
+      return "F16";
+    case DType::DTYPE_BF16:
+      return "BF16";
+    case DType::DTYPE_F64:
+      return "F64";
+    case DType::DTYPE_I8:
+      return "I8";
+    case DType::DTYPE_I16:
+      return "I16";
+    case DType::DTYPE_I32:
+      return "I32";
+    case DType::DTYPE_I64:
+      return "I64";
+    case DType::DTYPE_U8:
+      return "U8";
+    case DType::DTYPE_BOOL:
+      return "BOOL";
   }
   return "?";
 }
@@ -62,7 +76,9 @@ int64_t TensorData::numel() const {
   return n;
 }
 
-std::string shape_string(const std::vector<int64_t>& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
+std::string shape_string(const std::vector<int64_t>& shape) {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
+}
 
 const TensorData* TensorArchive::find(std::string_view name) const {
   auto it = index_.find(std::string(name));
@@ -154,8 +170,8 @@ void check_no_overlap(std::vector<ByteRange>& ranges, const std::string& source)
   for (const auto& r : ranges) {
     if (r.begin == r.end) continue;
     if (prev && r.begin < prev->end)
-      fail_model("{}: tensors '{}' and '{}' overlap (bytes [{}, {}) and [{}, {}))", source, *prev->name, *r.name,
-                 prev->begin, prev->end, r.begin, r.end);
+      fail_model("{}: tensors '{}' and '{}' overlap (bytes [{}, {}) and [{}, {}))", source, *prev->name,
+                 *r.name, prev->begin, prev->end, r.begin, r.end);
     if (!prev || r.end > prev->end) prev = &r;
   }
 }

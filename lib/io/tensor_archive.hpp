@@ -8,11 +8,11 @@
 //   for (const auto& t : ar.tensors()) fmt::print("{} {} {}\n", t.name, dtype_name(t.dtype), t.numel());
 //   if (const auto* w = ar.find("bert.pooler.dense.weight")) std::vector<float> v = to_f32(*w);
 #pragma once
-#include <cstddef>      // size_t
-#include <cstdint>      // int64_t
-#include <map>          // metadata
-#include <memory>       // shared_ptr (owners of the bytes)
-#include <span>         // span
+#include <cstddef>  // size_t
+#include <cstdint>  // int64_t
+#include <map>      // metadata
+#include <memory>   // shared_ptr (owners of the bytes)
+#include <span>     // span
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -68,7 +68,7 @@ class TensorArchive {
   // In the order of the file (safetensors: data offsets; .bin: the state dict; GGUF: directory).
   const std::vector<TensorData>& tensors() const { return tensors_; }
 
-  std::string source;                          // file name, for messages
+  std::string source;                           // file name, for messages
   std::map<std::string, std::string> metadata;  // safetensors `__metadata__`; empty otherwise
 
   // For readers. add() refuses a second tensor of the same name (ERROR_MODEL, naming source), and

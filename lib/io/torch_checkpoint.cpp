@@ -20,10 +20,10 @@ struct StorageType {
   DType dtype;
 };
 constexpr StorageType kStorageTypes[] = {
-    {"torch.FloatStorage", DType::DTYPE_F32}, {"torch.HalfStorage", DType::DTYPE_F16},
+    {"torch.FloatStorage", DType::DTYPE_F32},     {"torch.HalfStorage", DType::DTYPE_F16},
     {"torch.BFloat16Storage", DType::DTYPE_BF16}, {"torch.DoubleStorage", DType::DTYPE_F64},
-    {"torch.LongStorage", DType::DTYPE_I64},  {"torch.IntStorage", DType::DTYPE_I32},
-    {"torch.CharStorage", DType::DTYPE_I8},   {"torch.ByteStorage", DType::DTYPE_U8},
+    {"torch.LongStorage", DType::DTYPE_I64},      {"torch.IntStorage", DType::DTYPE_I32},
+    {"torch.CharStorage", DType::DTYPE_I8},       {"torch.ByteStorage", DType::DTYPE_U8},
     {"torch.BoolStorage", DType::DTYPE_BOOL},
 };
 constexpr const char* kOrderedDict = "collections.OrderedDict";
@@ -75,7 +75,8 @@ class CheckpointReader {
       const PickleValue* key = root->items[i];
       const PickleValue* value = root->items[i + 1];
       if (key->kind != PickleKind::PICKLE_STRING)
-        fail_model("{}: the state dict has a {} key; expected tensor names", path_, pickle_kind_name(key->kind));
+        fail_model("{}: the state dict has a {} key; expected tensor names", path_,
+                   pickle_kind_name(key->kind));
       if (value->kind != PickleKind::PICKLE_OBJECT || value->text != "tensor")
         fail_model("{}: state dict entry '{}' is a {}, not a tensor", path_, key->text,
                    pickle_kind_name(value->kind));
@@ -105,9 +106,10 @@ class CheckpointReader {
     zip_.reset(zip_open(path_.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &err));
     if (!zip_) {
       if (got >= 2 && head[0] == 0x80 && head[1] <= 5)
-        fail_model("{}: a PyTorch checkpoint in the legacy (before 1.6) format, which is not supported; re-save "
-                   "it with a current PyTorch (torch.save(torch.load(f), f))",
-                   path_);
+        fail_model(
+            "{}: a PyTorch checkpoint in the legacy (before 1.6) format, which is not supported; re-save "
+            "it with a current PyTorch (torch.save(torch.load(f), f))",
+            path_);
       zip_error_t ze;
       zip_error_init_with_code(&ze, err);
       std::string why = zip_error_strerror(&ze);
@@ -127,10 +129,13 @@ class CheckpointReader {
       if (slash != std::string_view::npos && slash > 0 && s.substr(slash + 1) == "data.pkl")
         root_ = std::string(s.substr(0, slash + 1));
     }
-    if (root_.empty()) fail_model("{}: no <folder>/data.pkl in the zip archive; not a PyTorch checkpoint", path_);
+    if (root_.empty())
+      fail_model("{}: no <folder>/data.pkl in the zip archive; not a PyTorch checkpoint", path_);
   }
 
-  zip_int64_t locate(const std::string& name) { return zip_name_locate(zip_.get(), name.c_str(), ZIP_FL_ENC_RAW); }
+  zip_int64_t locate(const std::string& name) {
+    return zip_name_locate(zip_.get(), name.c_str(), ZIP_FL_ENC_RAW);
+  }
 
   // Size of entry `index`, checked against the file so that a corrupt directory cannot make us
   // allocate more than the entry could decompress to.
@@ -143,8 +148,8 @@ class CheckpointReader {
     bool stored = st.comp_method == ZIP_CM_STORE;
     if (st.comp_size > file_size_ || (stored && st.size != st.comp_size) ||
         (!stored && st.size / 1100 > st.comp_size))  // deflate cannot expand more than ~1032:1
-      fail_model("{}: zip entry {} claims {} bytes from {} compressed in a {}-byte file (corrupt)", path_, name,
-                 st.size, st.comp_size, file_size_);
+      fail_model("{}: zip entry {} claims {} bytes from {} compressed in a {}-byte file (corrupt)", path_,
+                 name, st.size, st.comp_size, file_size_);
     return st.size;
   }
 
@@ -168,14 +173,17 @@ class CheckpointReader {
     int rc = zip_fclose(f);
     if (more != 0 || rc != 0)
       fail_model("{}: cannot read entry {}: {} (the file is truncated or corrupt)", path_, name,
-                 more > 0 ? "longer than its recorded size" : why.empty() ? "close failed" : why);
+                 more > 0      ? "longer than its recorded size"
+                 : why.empty() ? "close failed"
+                               : why);
   }
 
   std::string read_small_entry(const std::string& name, uint64_t max) {
     zip_int64_t index = locate(name);
     if (index < 0) fail_model("{}: zip entry {} is missing", path_, name);
     uint64_t size = entry_size(index, name);
-    if (size > max) fail_model("{}: zip entry {} is {} bytes, more than the {} allowed", path_, name, size, max);
+    if (size > max)
+      fail_model("{}: zip entry {} is {} bytes, more than the {} allowed", path_, name, size, max);
     std::string out(size, '\0');
     read_entry(index, name, out.data(), size);
     return out;
@@ -185,7 +193,8 @@ class CheckpointReader {
     if (locate(root_ + "byteorder") < 0) return;  // absent in files from older torch: little-endian
     std::string order = read_small_entry(root_ + "byteorder", 64);
     if (order == "little") return;
-    if (order == "big") fail_model("{}: a big-endian checkpoint (byteorder 'big'), which is not supported", path_);
+    if (order == "big")
+      fail_model("{}: a big-endian checkpoint (byteorder 'big'), which is not supported", path_);
     fail_model("{}: unknown byteorder '{}' (expected 'little')", path_, order);
   }
 
@@ -211,8 +220,8 @@ class CheckpointReader {
       index = found->second;
       const Storage& s = storages_[index];
       if (s.dtype != type->dtype || s.numel != numel)
-        u.fail(fmt::format("storage '{}' is used as {} {} and as {} {}", key, s.numel, dtype_name(s.dtype), numel,
-                           dtype_name(type->dtype)));
+        u.fail(fmt::format("storage '{}' is used as {} {} and as {} {}", key, s.numel, dtype_name(s.dtype),
+                           numel, dtype_name(type->dtype)));
     } else {
       storage_index_.emplace(key, index);
       storages_.push_back(Storage{key, type->dtype, numel});
@@ -224,10 +233,12 @@ class CheckpointReader {
   }
 
   static std::vector<int64_t> int_tuple(Unpickler& u, const PickleValue& v, const char* what) {
-    if (v.kind != PickleKind::PICKLE_TUPLE) u.fail(fmt::format("tensor {} is a {}, not a tuple", what, pickle_kind_name(v.kind)));
+    if (v.kind != PickleKind::PICKLE_TUPLE)
+      u.fail(fmt::format("tensor {} is a {}, not a tuple", what, pickle_kind_name(v.kind)));
     std::vector<int64_t> out;
     for (const PickleValue* x : v.items) {
-      if (x->kind != PickleKind::PICKLE_INT) u.fail(fmt::format("tensor {} holds a {}", what, pickle_kind_name(x->kind)));
+      if (x->kind != PickleKind::PICKLE_INT)
+        u.fail(fmt::format("tensor {} holds a {}", what, pickle_kind_name(x->kind)));
       out.push_back(x->number);
     }
     return out;
@@ -270,8 +281,8 @@ class CheckpointReader {
     uint64_t size = entry_size(entry, name);
     uint64_t want = uint64_t(s.numel) * dtype_size(s.dtype);
     if (size != want)
-      fail_model("{}: storage '{}' holds {} bytes, but the pickle declares {} elements of {} ({} bytes)", path_,
-                 s.key, size, s.numel, dtype_name(s.dtype), want);
+      fail_model("{}: storage '{}' holds {} bytes, but the pickle declares {} elements of {} ({} bytes)",
+                 path_, s.key, size, s.numel, dtype_name(s.dtype), want);
     void* buf = ar_.allocate(size);
     read_entry(entry, name, buf, size);
     s.data = static_cast<const unsigned char*>(buf);
@@ -297,9 +308,10 @@ class CheckpointReader {
     __int128 last = t.offset;
     for (size_t i = 0; i < t.size.size(); ++i) last += __int128(t.size[i] - 1) * t.stride[i];
     if (last >= s.numel)
-      fail_model("{}: tensor '{}' (shape {}, stride {}, offset {}) reaches past the end of storage '{}' ({} "
-                 "elements)",
-                 path_, name, shape_string(t.size), shape_string(t.stride), t.offset, s.key, s.numel);
+      fail_model(
+          "{}: tensor '{}' (shape {}, stride {}, offset {}) reaches past the end of storage '{}' ({} "
+          "elements)",
+          path_, name, shape_string(t.size), shape_string(t.stride), t.offset, s.key, s.numel);
 
     bool contiguous = true;
     int64_t expected = 1;
@@ -340,6 +352,8 @@ class CheckpointReader {
 
 }  // namespace
 
-TensorArchive read_torch_checkpoint(const std::string& path) { return CheckpointReader(path).read(); }
+TensorArchive read_torch_checkpoint(const std::string& path) {
+  return CheckpointReader(path).read();
+}
 
 }  // namespace bert::io

@@ -14,8 +14,12 @@ using namespace bert::io::test;
 
 namespace {
 
-std::string fixture(const std::string& rel) { return bert::test::shared_path("fixtures/" + rel).string(); }
-std::string testdata(const std::string& name) { return bert::test::testdata_path("io/" + name).string(); }
+std::string fixture(const std::string& rel) {
+  return bert::test::shared_path("fixtures/" + rel).string();
+}
+std::string testdata(const std::string& name) {
+  return bert::test::testdata_path("io/" + name).string();
+}
 
 template <class T>
 std::vector<T> values(const TensorData& t) {
@@ -137,13 +141,15 @@ TEST_CASE("bad: missing file") {
 
 TEST_CASE("bad: a pickle asking for posix.system is refused before anything runs") {
   std::string path = testdata("evil_posix_system.bin");
-  CHECK(error_loading(path) == path +
-                                   ": refusing to load: the pickle asks for global 'posix.system' (only tensors "
-                                   "are allowed; loading a checkpoint never runs code)");
+  CHECK(error_loading(path) ==
+        path +
+            ": refusing to load: the pickle asks for global 'posix.system' (only tensors "
+            "are allowed; loading a checkpoint never runs code)");
 }
 
 TEST_CASE("bad: a pickle asking for os.system") {
-  CHECK_CONTAINS(error_loading(testdata("evil_os_system.bin")), "refusing to load: the pickle asks for global 'os.system'");
+  CHECK_CONTAINS(error_loading(testdata("evil_os_system.bin")),
+                 "refusing to load: the pickle asks for global 'os.system'");
 }
 
 TEST_CASE("bad: pickle stack underflow") {
@@ -164,7 +170,8 @@ TEST_CASE("bad: truncated copies of the fixture") {
   std::string whole = read_bytes(fixture("tiny-uncased-mlm/pytorch_model.bin"));
   TempDir dir;
   std::string path = dir.file("pytorch_model.bin");
-  for (size_t keep : {size_t(0), size_t(3), size_t(100), whole.size() / 2, whole.size() - 30, whole.size() - 1}) {
+  for (size_t keep :
+       {size_t(0), size_t(3), size_t(100), whole.size() / 2, whole.size() - 30, whole.size() - 1}) {
     write_bytes(path, whole.substr(0, keep));
     CAPTURE(keep);
     error_loading(path);
@@ -176,8 +183,9 @@ TEST_CASE("bad: big-endian checkpoint") {
 }
 
 TEST_CASE("bad: tensor reaching past its storage") {
-  CHECK_CONTAINS(error_loading(testdata("short_storage.bin")),
-                 "tensor 'w' (shape [2, 3], stride [3, 1], offset 0) reaches past the end of storage '0' (4 elements)");
+  CHECK_CONTAINS(
+      error_loading(testdata("short_storage.bin")),
+      "tensor 'w' (shape [2, 3], stride [3, 1], offset 0) reaches past the end of storage '0' (4 elements)");
 }
 
 TEST_CASE("bad: storage smaller than the pickle declares") {
