@@ -16,8 +16,7 @@ NpyWriter::NpyWriter(const std::string& path, int64_t columns) : file_(path), co
 // starts at a multiple of 64 bytes. The row count is padded to a fixed width so the header can be
 // rewritten in place once it is known.
 std::string NpyWriter::header(int64_t rows) const {
-  std::string dict =
-      fmt::format("{{'descr': '<f4', 'fortran_order': False, 'shape': ({:>20}, {}), }}", rows, columns_);
+  std::string dict = fmt::format("{{'descr': '<f4', 'fortran_order': False, 'shape': ({:>20}, {}), }}", rows, columns_);
   const size_t total = (10 + dict.size() + 1 + 63) / 64 * 64;
   dict.append(total - 10 - dict.size() - 1, ' ');
   dict.push_back('\n');
