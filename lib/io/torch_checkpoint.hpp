@@ -8,8 +8,10 @@
 //   bert::io::TensorArchive ar = bert::io::read_torch_checkpoint("pytorch_model.bin");
 //   const auto* w = ar.find("bert.embeddings.word_embeddings.weight");
 //
-// Tensors become contiguous views into their storage (tied weights share it); a tensor with
-// strides that are not row-major, e.g. a saved transpose, is copied into a contiguous buffer.
+// Each storage that a tensor uses is read out of the zip once, into a buffer the archive owns
+// (libzip cannot map an entry; safetensors and GGUF, by contrast, are mapped). Tensors become
+// contiguous views into their storage (tied weights share it); a tensor with strides that are not
+// row-major, e.g. a saved transpose, is copied into a contiguous buffer of its own.
 // Storages of dtype F32, F16, BF16, F64, I64, I32, I8, U8 and BOOL load; whether a dtype is
 // acceptable for a weight is the caller's decision.
 #pragma once
