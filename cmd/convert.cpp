@@ -32,7 +32,8 @@ void run_convert(const ConvertOptions& o) {
   if (fs::absolute(o.input) == fs::absolute(o.output)) bert::fail_usage("the output must differ from the input");
   if (!o.force) {
     if (o.to == "hf")
-      refuse_overwrite({o.output + "/config.json", o.output + "/model.safetensors", o.output + "/vocab.txt"});
+      refuse_overwrite({o.output + "/config.json", o.output + "/model.safetensors", o.output + "/vocab.txt",
+                        o.output + "/tokenizer.json", o.output + "/pytorch_model.bin"});
     else
       refuse_overwrite({o.output});
   }

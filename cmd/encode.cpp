@@ -38,6 +38,7 @@ void run_encode(const EncodeOptions& o) {
   const bool normalize = o.normalize.value_or(c.normalize);
   const bool per_token = pooling == bert::model::Pooling::POOLING_NONE;
   if (per_token && o.format != "jsonl") bert::fail_usage("--pooling none gives one vector per token: use --format jsonl");
+  if (per_token && o.normalize.value_or(false)) bert::fail_usage("--normalize applies to pooled vectors, not --pooling none");
   if (pooling == bert::model::Pooling::POOLING_POOLER && !c.has_pooler)
     bert::fail_usage("{} has no pooler; choose --pooling cls, mean or max", o.model.model);
   const bert::text::EncodeOptions eo = encode_options_for(o.model, model, "encode");

@@ -21,6 +21,7 @@
 #include "core/output.hpp"
 #include "model/model.hpp"
 #include "ops/ops.hpp"
+#include "train/checkpoint.hpp"  // is_checkpoint
 #include "train/finetune.hpp"
 
 namespace bertctl {
@@ -58,8 +59,9 @@ std::string clock(double seconds) {
 // Writes --log lines; flushed per line so `tail -f` follows a run.
 class JsonLog {
  public:
-  explicit JsonLog(const std::string& path) {
-    if (!path.empty() && !(file_ = std::fopen(path.c_str(), "w")))
+  // A resumed run appends, so the log of the whole run stays in one file.
+  JsonLog(const std::string& path, bool append) {
+    if (!path.empty() && !(file_ = std::fopen(path.c_str(), append ? "a" : "w")))
       bert::fail_io("cannot create {}: {}", path, std::strerror(errno));
   }
   ~JsonLog() {
@@ -80,8 +82,13 @@ void run_finetune(FinetuneOptions& o) {
   namespace tr = bert::train;
   if (o.base.empty() && o.resume.empty()) bert::fail_usage("give the model to start from with -m (or --resume CKPT)");
   if (!o.eval.empty() && o.eval_split > 0) bert::fail_usage("give either --eval or --eval-split, not both");
-  if (!o.run.keep_best.empty() && o.eval.empty() && o.eval_split <= 0)
+  const bool has_eval = !o.eval.empty() || o.eval_split > 0;
+  if (!o.run.keep_best.empty() && !has_eval)
     bert::fail_usage("--keep-best needs evaluation data (--eval FILE or --eval-split F)");
+  if (o.run.eval_every > 0 && !has_eval)
+    bert::fail_usage("--eval-every needs evaluation data (--eval FILE or --eval-split F)");
+  if (!o.resume.empty() && !tr::is_checkpoint(o.resume))
+    bert::fail_usage("{} is not a training checkpoint (finetune writes them as OUTPUT.ckpt)", o.resume);
   if (o.resume.empty() && !o.force)
     for (const std::string& p : {o.output, o.checkpoint.empty() ? o.output + ".ckpt" : o.checkpoint})
       if (bert::file_exists(p)) bert::fail_usage("{} exists; pass --force to overwrite it (or --resume a checkpoint)", p);
@@ -144,11 +151,14 @@ void run_finetune(FinetuneOptions& o) {
     if (!o.quiet) std::fprintf(stderr, "%sbertctl: finetune: %s\n", tty ? "\r\033[K" : "", s.c_str());
   };
   for (const std::string& n : notes) say(n);
-  say(fmt::format("{} training rows, {} evaluation rows, labels: {}; {} epochs of {} steps", train.rows.size(),
-                  eval_rows.size(), fmt::join(model.config.labels, ", "), rc.epochs,
+  say(fmt::format("{} training rows, {} evaluation rows, labels: {}; {} epoch{} of {} steps", train.rows.size(),
+                  eval_rows.size(), fmt::join(model.config.labels, ", "), rc.epochs, rc.epochs == 1 ? "" : "s",
                   run.total_steps() / std::max(1, rc.epochs)));
+  if (size_t n = run.truncated_rows())
+    say(fmt::format("{} of {} training texts are longer than --max-length {} and are truncated", n,
+                    train.rows.size(), std::min(rc.max_length, model.config.max_position_embeddings)));
 
-  JsonLog log(o.log);
+  JsonLog log(o.log, !o.resume.empty());
   const int64_t log_every = o.log_every > 0 ? o.log_every : std::max<int64_t>(1, run.total_steps() / rc.epochs / 10);
   tr::FinetuneCallbacks cb;
   cb.interrupt = &g_interrupted;
@@ -192,18 +202,19 @@ void run_finetune(FinetuneOptions& o) {
 
   // Ctrl-C: finish the step, write a checkpoint, stop (main's handler would just end the process).
   auto previous = std::signal(SIGINT, on_sigint);
+  bool finished = false;
   try {
-    run.train(cb);
+    finished = run.train(cb);
   } catch (...) {
     std::signal(SIGINT, previous);
     throw;
   }
   std::signal(SIGINT, previous);
   if (tty && !o.quiet) std::fputs("\n", stderr);
-  if (rc.stop_after_steps > 0 && !bert::file_exists(o.output))
-    say(fmt::format("stopped after step {}; continue with --resume {}", rc.stop_after_steps, run.checkpoint_path()));
-  else
+  if (finished)
     say(fmt::format("wrote {}", o.output));
+  else
+    say(fmt::format("stopped after step {}; continue with --resume {}", rc.stop_after_steps, run.checkpoint_path()));
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 // bertctl info: what a model is (architecture, sizes, parameters, dtype, vocabulary, labels).
+#include <algorithm>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -33,6 +34,8 @@ void run_info(const InfoOptions& o) {
   j["dtype"] = bert::io::dtype_name(m.stored_dtype);
   j["vocab_size"] = c.vocab_size;
   j["lowercase"] = tc.lowercase;
+  j["max_length"] = tc.model_max_length > 0 ? std::min(tc.model_max_length, c.max_position_embeddings)
+                                             : c.max_position_embeddings;
   j["pooler"] = c.has_pooler;
   j["pooling"] = bert::model::pooling_name(c.pooling);
   j["normalize"] = c.normalize;
@@ -40,6 +43,7 @@ void run_info(const InfoOptions& o) {
     j["labels"] = c.labels;
     j["multi_label"] = c.multi_label;
   }
+  if (!m.notes.empty()) j["notes"] = m.notes;
   if (o.format == "json") {
     std::printf("%s\n", j.dump().c_str());
     return;

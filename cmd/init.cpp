@@ -1,4 +1,5 @@
 // bertctl init: a freshly initialised model of any size, for training from scratch and benchmarks.
+#include <algorithm>
 #include <sstream>
 
 #include "command.hpp"
@@ -43,7 +44,12 @@ void run_init(const InitOptions& o) {
   if (!o.labels.empty()) {
     c.architecture = bert::model::Architecture::ARCH_SEQUENCE_CLASSIFICATION;
     std::stringstream ss(o.labels);
-    for (std::string label; std::getline(ss, label, ',');) c.labels.push_back(label);
+    for (std::string label; std::getline(ss, label, ',');) {
+      if (label.empty()) bert::fail_usage("--labels: empty label in '{}'", o.labels);
+      if (std::find(c.labels.begin(), c.labels.end(), label) != c.labels.end())
+        bert::fail_usage("--labels: '{}' is given twice", label);
+      c.labels.push_back(label);
+    }
   }
   if (c.hidden_size % c.num_attention_heads != 0)
     bert::fail_usage("--hidden {} is not a multiple of --heads {}", c.hidden_size, c.num_attention_heads);
@@ -64,7 +70,9 @@ void add_init_command(CLI::App& root) {
   app->add_option("--max-position", o->max_position, "Position embeddings (longest input)")
       ->check(CLI::Range(1, 1 << 16))
       ->capture_default_str();
-  app->add_option("--activation", o->activation, "Feed-forward activation: gelu, gelu_new or relu")->capture_default_str();
+  app->add_option("--activation", o->activation, "Feed-forward activation: gelu, gelu_new or relu")
+      ->check(CLI::IsMember({"gelu", "gelu_new", "relu"}))
+      ->capture_default_str();
   app->add_option("--vocab", o->vocab, "vocab.txt, tokenizer.json or a Hugging Face directory")->required();
   app->add_option("--labels", o->labels, "Comma-separated class labels: makes a sequence classifier");
   app->add_option("--seed", o->seed, "Random seed")->capture_default_str();

@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, on_fatal_signal);
   std::signal(SIGTERM, on_fatal_signal);
 
-  CLI::App app{"bertctl: BERT models as Unix filters (tokenize, encode, fill-mask, classify, finetune, convert)"};
+  CLI::App app{"bertctl: BERT models in the Unix shell: tokenize, embed, fill masks, classify, fine-tune, convert"};
   app.name("bertctl");
   app.set_version_flag("--version", "bertctl " BERTCTL_VERSION);
   app.require_subcommand(1);

@@ -15,6 +15,7 @@
 #include "core/line_reader.hpp"      // LineReader, LineBatch
 #include "core/ordered_workers.hpp"  // OrderedWorkers
 #include "core/output.hpp"           // Output, append_json_string
+#include "model/model.hpp"            // load_model (a model file's vocabulary)
 #include "text/tokenizer.hpp"        // Tokenizer
 #include "text_input.hpp"            // TextInputOptions, read_line_texts
 
@@ -41,7 +42,9 @@ bert::text::Tokenizer load_tokenizer_for(const TokenizeOptions& o) {
   if (given > 1) bert::fail_usage("give only one of --vocab, --tokenizer and -m");
   bert::text::Tokenizer tok = !o.vocab.empty()       ? bert::text::Tokenizer::from_vocab_txt(o.vocab)
                               : !o.tokenizer.empty() ? bert::text::Tokenizer::from_tokenizer_json(o.tokenizer)
-                                                     : bert::text::Tokenizer::from_path(o.model);
+                              : bert::model::is_hf_checkpoint_dir(o.model)
+                                  ? bert::text::Tokenizer::from_path(o.model)
+                                  : *bert::model::load_model(o.model).tokenizer;  // a model file: mapped, cheap
   if (o.lowercase_flag && o.lowercase_flag->count() > 0 && o.lowercase != tok.config().lowercase) {
     bert::text::TokenizerConfig config = tok.config();
     config.lowercase = o.lowercase;  // strip_accents, when unset, follows it as in the reference
@@ -175,7 +178,7 @@ void add_tokenize_command(CLI::App& root) {
   auto* vocab = app->add_option("--vocab", o->vocab, "WordPiece vocabulary (vocab.txt)")->type_name("FILE");
   auto* tokenizer =
       app->add_option("--tokenizer", o->tokenizer, "Hugging Face tokenizer.json (WordPiece)")->type_name("FILE");
-  auto* model = app->add_option("-m,--model", o->model, "Hugging Face checkpoint directory")->type_name("MODEL");
+  auto* model = app->add_option("-m,--model", o->model, "Model file or Hugging Face checkpoint directory")->type_name("MODEL");
   vocab->excludes(tokenizer)->excludes(model);
   tokenizer->excludes(model);
   app->add_option("--format", o->format, "Output: tokens, ids or jsonl")

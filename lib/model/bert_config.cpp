@@ -178,6 +178,13 @@ void BertConfig::validate(const std::string& source) const {
     fail_model("{}: implausibly large sizes", source);
 }
 
+namespace {
+
+// A float as the decimal it was written from (0.1f -> 0.1, not 0.10000000149011612).
+double shortest(float v) { return std::stod(fmt::format("{}", v)); }
+
+}  // namespace
+
 std::string to_hf_config_json(const BertConfig& c) {
   json j;
   j["architectures"] = {architecture_name(c.architecture)};
@@ -188,13 +195,13 @@ std::string to_hf_config_json(const BertConfig& c) {
   j["num_attention_heads"] = c.num_attention_heads;
   j["intermediate_size"] = c.intermediate_size;
   j["hidden_act"] = activation_name(c.hidden_act);
-  j["hidden_dropout_prob"] = c.hidden_dropout_prob;
-  j["attention_probs_dropout_prob"] = c.attention_probs_dropout_prob;
-  j["classifier_dropout"] = c.classifier_dropout >= 0 ? json(c.classifier_dropout) : json(nullptr);
+  j["hidden_dropout_prob"] = shortest(c.hidden_dropout_prob);
+  j["attention_probs_dropout_prob"] = shortest(c.attention_probs_dropout_prob);
+  j["classifier_dropout"] = c.classifier_dropout >= 0 ? json(shortest(c.classifier_dropout)) : json(nullptr);
   j["max_position_embeddings"] = c.max_position_embeddings;
   j["type_vocab_size"] = c.type_vocab_size;
-  j["initializer_range"] = c.initializer_range;
-  j["layer_norm_eps"] = c.layer_norm_eps;
+  j["initializer_range"] = shortest(c.initializer_range);
+  j["layer_norm_eps"] = shortest(c.layer_norm_eps);
   j["pad_token_id"] = c.pad_token_id;
   j["position_embedding_type"] = "absolute";
   j["torch_dtype"] = "float32";

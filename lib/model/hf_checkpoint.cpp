@@ -220,6 +220,10 @@ void save_model_hf(const Model& m, const std::string& dir_name) {
   tcj["model_max_length"] = tc.model_max_length > 0 ? tc.model_max_length : m.config.max_position_embeddings;
   tcj["clean_up_tokenization_spaces"] = true;
   write_text(dir / "tokenizer_config.json", tcj.dump(2) + "\n");
+  // Files of an older checkpoint in this directory that loaders would read instead of ours.
+  for (const char* stale : {"tokenizer.json", "model.safetensors.index.json", "pytorch_model.bin",
+                            "pytorch_model.bin.index.json", "modules.json"})
+    fs::remove(dir / stale, ec);
 }
 
 }  // namespace bert::model

@@ -58,7 +58,9 @@ Model make_model(const BertConfig& config, text::Tokenizer tokenizer);
 void save_model_gguf(const Model& model, const std::string& path, io::DType dtype = io::DType::DTYPE_F32,
                      const std::function<void(io::GgufWriter&)>& extra = {});
 // Writes config.json, model.safetensors, vocab.txt, tokenizer_config.json, special_tokens_map.json
-// into `dir` (created if needed), each file atomically.
+// into `dir` (created if needed), each file atomically, and removes files of an earlier checkpoint
+// there that loaders would prefer to these (tokenizer.json, pytorch_model.bin, shard indexes,
+// modules.json).
 void save_model_hf(const Model& model, const std::string& dir);
 
 // Version of our model-file layout (key "bertctl.format_version"); readers refuse newer files.

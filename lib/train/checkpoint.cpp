@@ -47,6 +47,8 @@ void save_checkpoint(const std::string& path, const model::Model& model, Trainer
   });
 }
 
+bool is_checkpoint(const std::string& path) { return io::GgufFile(path).find(kStep) != nullptr; }
+
 TrainState restore_checkpoint(const std::string& path, Trainer& trainer) {
   io::GgufFile f(path);
   if (!f.find(kStep)) fail_model("{}: not a training checkpoint (no optimizer state)", path);

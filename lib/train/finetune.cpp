@@ -123,11 +123,14 @@ FinetuneRun::FinetuneRun(model::Model& model, const std::vector<Example>& train,
   } else if (!config_.class_weights.empty()) {
     std::stringstream ss(config_.class_weights);
     for (std::string w; std::getline(ss, w, ',');) {
+      size_t used = 0;
+      float v = -1;
       try {
-        s.class_weights.push_back(std::stof(w));
+        v = std::stof(w, &used);
       } catch (...) {
-        fail_usage("--class-weights: '{}' is not a number", w);
       }
+      if (used != w.size() || !(v >= 0)) fail_usage("--class-weights: '{}' is not a non-negative number", w);
+      s.class_weights.push_back(v);
     }
     if (int(s.class_weights.size()) != L)
       fail_usage("--class-weights gives {} weights for {} labels", s.class_weights.size(), L);
@@ -205,7 +208,7 @@ Metrics FinetuneRun::evaluate() {
   return m;
 }
 
-void FinetuneRun::train(const FinetuneCallbacks& cb) {
+bool FinetuneRun::train(const FinetuneCallbacks& cb) {
   const model::BertConfig& c = model_.config;
   const int64_t n = int64_t(data_->train.size()), bs = config_.batch_size;
   const int64_t micro_per_epoch = (n + bs - 1) / bs;
@@ -259,7 +262,7 @@ void FinetuneRun::train(const FinetuneCallbacks& cb) {
     int64_t loss_count = 0, examples = 0;
     auto window_start = std::chrono::steady_clock::now();
     for (int64_t micro = state.micro_in_epoch; micro < micro_per_epoch;) {
-      if (config_.stop_after_steps > 0 && state.step >= config_.stop_after_steps) return;
+      if (config_.stop_after_steps > 0 && state.step >= config_.stop_after_steps) return false;
       const int64_t group_end = std::min(micro_per_epoch, micro + config_.grad_accum);
       const float scale = 1.f / float(group_end - micro);
       for (; micro < group_end; ++micro) {
@@ -299,19 +302,27 @@ void FinetuneRun::train(const FinetuneCallbacks& cb) {
       }
       if (config_.stop_after_steps > 0 && state.step >= config_.stop_after_steps && micro < micro_per_epoch) {
         save(state, cb);
-        return;
+        return false;
       }
     }
     state.epoch = epoch + 1;
     state.micro_in_epoch = 0;
     run_eval(p);
     save(state, cb);
-    if (config_.stop_after_steps > 0 && state.step >= config_.stop_after_steps) return;
+    if (config_.stop_after_steps > 0 && state.step >= config_.stop_after_steps && epoch + 1 < config_.epochs)
+      return false;
   }
   if (config_.keep_best.empty() || !has_eval) model::save_model_gguf(model_, config_.output);
   // The run is complete: its checkpoint has nothing left to resume.
   std::error_code ec;
   std::filesystem::remove(config_.checkpoint, ec);
+  return true;
+}
+
+size_t FinetuneRun::truncated_rows() const {
+  return size_t(std::count_if(data_->train.begin(), data_->train.end(), [](const text::Encoding& e) {
+    return e.num_tokens_untruncated > e.ids.size();
+  }));
 }
 
 }  // namespace bert::train

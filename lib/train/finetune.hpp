@@ -42,7 +42,7 @@ struct Progress {
   int epoch = 0, epochs = 0;               // epoch is 0-based
   int64_t step = 0, total_steps = 0;       // optimizer steps
   int64_t micro = 0, micro_per_epoch = 0;  // micro-batches within the epoch
-  double loss = 0;                         // mean loss since the last report
+  double loss = 0;                         // mean loss over the epoch's micro-batches so far (this process)
   double lr = 0;
   double examples_per_second = 0;
   double seconds = 0;                      // since this process started training
@@ -72,9 +72,13 @@ class FinetuneRun {
               FinetuneConfig config);
   ~FinetuneRun();
 
-  // Trains to the end (or to stop_after_steps). Throws ERROR_INTERRUPTED after writing a checkpoint
-  // when the interrupt flag is raised.
-  void train(const FinetuneCallbacks& callbacks);
+  // Trains to the end (or to stop_after_steps). Returns true when the run is complete (the output
+  // written, the checkpoint removed), false when it stopped early with a checkpoint. Throws
+  // ERROR_INTERRUPTED after writing a checkpoint when the interrupt flag is raised.
+  bool train(const FinetuneCallbacks& callbacks);
+
+  // Training texts longer than max_length (truncated).
+  size_t truncated_rows() const;
 
   Metrics evaluate();  // on the eval rows; loss included
   int64_t total_steps() const;
