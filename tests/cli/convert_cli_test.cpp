@@ -228,3 +228,34 @@ TEST_CASE("bad inputs: one clear line, exit 1, nothing written") {
     CHECK(r.err.find("version") != std::string::npos);
   }
 }
+
+TEST_CASE("a sentence-transformers directory brings its pooling and normalisation into the model file") {
+  TempDir tmp;
+  const fs::path st = copy_fixture(tmp, "tiny-cased-base", {"config.json", "vocab.txt", "tokenizer_config.json",
+                                                            "special_tokens_map.json", "model.safetensors"});
+  spit(st / "modules.json",
+       R"([{"idx":0,"name":"0","path":"","type":"sentence_transformers.models.Transformer"},)"
+       R"({"idx":1,"name":"1","path":"1_Pooling","type":"sentence_transformers.models.Pooling"},)"
+       R"({"idx":2,"name":"2","path":"2_Normalize","type":"sentence_transformers.models.Normalize"}])");
+  fs::create_directories(st / "1_Pooling");
+  spit(st / "1_Pooling" / "config.json",
+       R"({"word_embedding_dimension":48,"pooling_mode_cls_token":true,"pooling_mode_mean_tokens":false})");
+  spit(st / "sentence_bert_config.json", R"({"max_seq_length": 16, "do_lower_case": false})");
+  const std::string gguf = (tmp / "st.gguf").string();
+  REQUIRE(run_bertctl({"convert", st.string(), "-o", gguf}).exit_code == 0);
+  const auto info = nlohmann::json::parse(run_bertctl({"info", gguf, "--format", "json"}).out);
+  CHECK(info["pooling"] == "cls");
+  CHECK(info["normalize"] == true);
+  CHECK(info["max_length"] == 16);
+  const std::string text = "A sentence long enough to be cut at sixteen tokens by the model's own limit, surely.\n";
+  auto by_default = run_bertctl({"encode", "-m", gguf}, text);
+  auto spelled_out = run_bertctl({"encode", "-m", shared_path("fixtures/tiny-cased-base").string(), "--pooling",
+                                  "cls", "--normalize", "--max-length", "16"},
+                                 text);
+  REQUIRE(by_default.exit_code == 0);
+  CHECK(by_default.out == spelled_out.out);
+  auto unlimited = run_bertctl({"encode", "-m", shared_path("fixtures/tiny-cased-base").string(), "--pooling", "cls",
+                                "--normalize"},
+                               text);
+  CHECK(unlimited.out != by_default.out);
+}
