@@ -76,17 +76,19 @@ void Encoder::make_dropout_mask(float* mask, size_t n, float p, uint64_t site) {
   }
 }
 
+int Encoder::attention_chunk(int B, int T) const {
+  if (training_capable_) return B;  // backward needs every probability
+  const size_t per_sequence = size_t(config_.num_attention_heads) * T * T * sizeof(float);
+  return int(std::clamp<size_t>(kAttentionScratchBytes / per_sequence, 1, size_t(B)));
+}
+
 void Encoder::allocate(int B, int T, bool training) {
   B_ = B;
   T_ = T;
-  if (B <= capacity_B_ && T <= capacity_T_ && !arena_.empty() && layers_.size() ==
-      (training ? size_t(config_.num_hidden_layers) : 1u))
-    return;
-  // Size for the largest shape seen so far, so alternating shapes do not reallocate.
-  capacity_B_ = std::max(B, capacity_B_);
-  capacity_T_ = std::max(T, capacity_T_);
-  const size_t M = size_t(capacity_B_) * capacity_T_, C = config_.hidden_size, I = config_.intermediate_size;
-  const size_t P = size_t(capacity_B_) * config_.num_attention_heads * capacity_T_ * capacity_T_;
+  // The buffers are laid out for exactly (B, T) in one arena, which only grows: a shape that fits
+  // reuses it without touching the allocator.
+  const size_t M = size_t(B) * T, C = config_.hidden_size, I = config_.intermediate_size;
+  const size_t P = size_t(attention_chunk(B, T)) * config_.num_attention_heads * T * T;
   const bool attn_drop = training && config_.attention_probs_dropout_prob > 0;
   const bool hidden_drop = training && config_.hidden_dropout_prob > 0;
   const int L = training ? config_.num_hidden_layers : 1;
@@ -94,7 +96,7 @@ void Encoder::allocate(int B, int T, bool training) {
   // Two passes over the same list: count, then hand out pointers.
   std::vector<std::pair<float**, size_t>> plan;
   auto want = [&](float*& p, size_t n) { plan.emplace_back(&p, (n + 15) / 16 * 16); };
-  want(mask_add_, size_t(capacity_B_) * capacity_T_);
+  want(mask_add_, M);
   want(embeddings_sum_, M * C);
   want(embeddings_norm_, M * C);
   want(embeddings_mean_, M);
@@ -136,10 +138,13 @@ void Encoder::allocate(int B, int T, bool training) {
   }
   size_t total = 0;
   for (auto& [p, n] : plan) total += n;
-  arena_.assign(total, 0.f);
+  if (total > arena_size_) {
+    arena_.reset(new float[total]);  // not zeroed: every buffer is written before it is read
+    arena_size_ = total;
+  }
   size_t offset = 0;
   for (auto& [p, n] : plan) {
-    *p = arena_.data() + offset;
+    *p = arena_.get() + offset;
     offset += n;
   }
 }
@@ -183,7 +188,15 @@ void Encoder::layer_forward(int l, LayerActivations& a, bool training) {
   if (a.attention_dropout)
     make_dropout_mask(a.attention_dropout, size_t(B_) * shape.H * T_ * T_, config_.attention_probs_dropout_prob,
                       site + 1);
-  ops::attention_forward(a.context, a.attention_probs, a.qkv, mask_add_, shape, a.attention_dropout);
+  // Inference runs attention a few sequences at a time, so the scores of a long batch never fill
+  // memory; training keeps them all for the backward pass.
+  const int chunk = attention_chunk(B_, T_);
+  for (int b = 0; b < B_; b += chunk) {
+    const int n = std::min(chunk, B_ - b);
+    const size_t rows = size_t(b) * T_;
+    ops::attention_forward(a.context + rows * C, a.attention_probs, a.qkv + rows * 3 * C, mask_add_ + rows,
+                           {n, T_, shape.H, shape.D}, a.attention_dropout);
+  }
 
   // BertSelfOutput: LayerNorm(dropout(dense(context)) + input).
   auto dense_residual = [&](float* residual_out, const float* x, const float* weight, const float* bias, int in,

@@ -80,6 +80,9 @@ class Encoder {
   };
 
   void allocate(int B, int T, bool training);
+  // Sequences whose attention scores are computed at once (all of them when training).
+  int attention_chunk(int B, int T) const;
+  static constexpr size_t kAttentionScratchBytes = 16 << 20;
   void embeddings_forward(const EncoderInput& in, bool training);
   void layer_forward(int l, LayerActivations& a, bool training);
   void embeddings_backward(const float* d_embedding_output, BertWeights& grads);
@@ -94,10 +97,11 @@ class Encoder {
   int first_trainable_layer_ = -1;
 
   // Batch shape of the current allocation and of the last forward.
-  int B_ = 0, T_ = 0, capacity_B_ = 0, capacity_T_ = 0;
+  int B_ = 0, T_ = 0;
   bool trained_forward_ = false;
   uint64_t dropout_seed_ = 0;
-  std::vector<float> arena_;
+  std::unique_ptr<float[]> arena_;
+  size_t arena_size_ = 0;  // floats
   const EncoderInput* input_ = nullptr;
   std::vector<int32_t> input_ids_, token_type_ids_;  // copies kept for the embedding backward
   float* mask_add_ = nullptr;           // (B,T) 0 or float32 min
