@@ -109,3 +109,83 @@ TEST_CASE("cross-entropy gradient agrees with central differences, with class we
     CHECK(std::abs(num - d[i]) < 1e-4);
   }
 }
+
+namespace {
+
+// Every parameter as one flat vector, in table order.
+std::vector<float> flatten(const bert::model::Model& m) {
+  std::vector<float> out;
+  bert::model::BertWeights w = m.weights;
+  bert::model::for_each_tensor(m.config, w, [&](const bert::model::TensorInfo& t, float*& p) {
+    out.insert(out.end(), p, p + t.numel());
+  });
+  return out;
+}
+
+// Which tensors changed between two flat snapshots.
+std::vector<std::string> changed(const bert::model::Model& m, const std::vector<float>& a, const std::vector<float>& b) {
+  std::vector<std::string> names;
+  size_t at = 0;
+  for (const bert::model::TensorInfo& t : bert::model::tensor_table(m.config)) {
+    if (!std::equal(a.begin() + at, a.begin() + at + t.numel(), b.begin() + at)) names.push_back(t.name);
+    at += size_t(t.numel());
+  }
+  return names;
+}
+
+}  // namespace
+
+TEST_CASE("--freeze-encoder trains only the head; --train-layers 1 the top layer, pooler and head") {
+  const auto dir = bert::test::shared_path("fixtures/tiny-uncased-cls");
+  const json t = bert::test::read_json(bert::test::shared_path("fixtures/train") / "train_batch.json");
+  const std::vector<int32_t> labels = t["labels"].get<std::vector<int32_t>>();
+  for (int mode = 0; mode < 2; ++mode) {
+    bert::model::Model model = bert::model::load_model(dir.string(), {.writable = true});
+    bert::train::TrainerSettings s = oracle_settings(t);
+    if (mode == 0)
+      s.freeze_encoder = true;
+    else
+      s.train_layers = 1;
+    bert::train::Trainer trainer(model, s);
+    const std::vector<float> before = flatten(model);
+    trainer.accumulate(batch_of(t), labels, 1.f);
+    trainer.step();
+    for (const std::string& name : changed(model, before, flatten(model))) {
+      INFO(name);
+      if (mode == 0)
+        CHECK(name.starts_with("classifier."));
+      else
+        CHECK((name.starts_with("classifier.") || name.starts_with("bert.pooler.") ||
+               name.starts_with("bert.encoder.layer.1.")));
+    }
+    CHECK(!changed(model, before, flatten(model)).empty());
+  }
+}
+
+TEST_CASE("two accumulated micro-batches of 2 give the gradients of one batch of 4") {
+  const auto dir = bert::test::shared_path("fixtures/tiny-uncased-cls");
+  const json t = bert::test::read_json(bert::test::shared_path("fixtures/train") / "train_batch.json");
+  const bert::model::EncoderInput all = batch_of(t);
+  const std::vector<int32_t> labels = t["labels"].get<std::vector<int32_t>>();
+  auto half = [&](int first) {
+    bert::model::EncoderInput h;
+    h.B = 2;
+    h.T = all.T;
+    const size_t from = size_t(first) * all.T, to = size_t(first + 2) * all.T;
+    h.input_ids.assign(all.input_ids.begin() + long(from), all.input_ids.begin() + long(to));
+    h.token_type_ids.assign(all.token_type_ids.begin() + long(from), all.token_type_ids.begin() + long(to));
+    h.attention_mask.assign(all.attention_mask.begin() + long(from), all.attention_mask.begin() + long(to));
+    return h;
+  };
+  bert::model::Model a = bert::model::load_model(dir.string(), {.writable = true});
+  bert::model::Model b = bert::model::load_model(dir.string(), {.writable = true});
+  bert::train::Trainer ta(a, oracle_settings(t)), tb(b, oracle_settings(t));
+  ta.accumulate(all, labels, 1.f);
+  tb.accumulate(half(0), std::vector<int32_t>(labels.begin(), labels.begin() + 2), 0.5f);
+  tb.accumulate(half(2), std::vector<int32_t>(labels.begin() + 2, labels.end()), 0.5f);
+  bert::model::BertWeights ga = ta.gradients(), gb = tb.gradients();
+  std::vector<float> fa, fb;
+  bert::model::for_each_tensor(a.config, ga, [&](const bert::model::TensorInfo& i, float*& p) { fa.insert(fa.end(), p, p + i.numel()); });
+  bert::model::for_each_tensor(b.config, gb, [&](const bert::model::TensorInfo& i, float*& p) { fb.insert(fb.end(), p, p + i.numel()); });
+  CHECK(max_abs_diff(fa, fb, 1e-6, "accumulated gradients") <= 1e-6);
+}
