@@ -27,7 +27,9 @@ void refuse_overwrite(const std::vector<std::string>& paths) {
 
 void run_convert(const ConvertOptions& o) {
   namespace fs = std::filesystem;
-  bert::io::DType dtype = o.dtype == "f16" ? bert::io::DType::DTYPE_F16 : bert::io::DType::DTYPE_F32;
+  const bert::io::DType dtype = o.dtype == "f16"    ? bert::io::DType::DTYPE_F16
+                                : o.dtype == "int8" ? bert::io::DType::DTYPE_I8
+                                                    : bert::io::DType::DTYPE_F32;
   if (o.to == "hf" && o.dtype != "f32") bert::fail_usage("--to hf writes f32 weights; drop --dtype");
   if (fs::absolute(o.input) == fs::absolute(o.output)) bert::fail_usage("the output must differ from the input");
   if (!o.force) {
@@ -37,7 +39,7 @@ void run_convert(const ConvertOptions& o) {
     else
       refuse_overwrite({o.output});
   }
-  bert::model::Model m = bert::model::load_model(o.input);
+  bert::model::Model m = bert::model::load_model(o.input, {.float_weights = true});
   if (!o.quiet)
     for (const std::string& note : m.notes) std::fprintf(stderr, "bertctl: convert: %s\n", note.c_str());
   if (o.to == "hf")
@@ -57,8 +59,10 @@ void add_convert_command(CLI::App& root) {
   app->add_option("--to", o->to, "Output format: gguf (our model file) or hf (Hugging Face directory)")
       ->check(CLI::IsMember({"gguf", "hf"}))
       ->capture_default_str();
-  app->add_option("--dtype", o->dtype, "Weight type in the model file: f32 or f16")
-      ->check(CLI::IsMember({"f32", "f16"}))
+  app->add_option("--dtype", o->dtype,
+                  "Weight type in the model file: f32, f16, or int8 (linear layers quantized per output channel "
+                  "for VNNI inference)")
+      ->check(CLI::IsMember({"f32", "f16", "int8"}))
       ->capture_default_str();
   app->add_flag("-f,--force", o->force, "Overwrite an existing output");
   app->add_flag("-q,--quiet", o->quiet, "Do not report what conversion ignored");

@@ -100,7 +100,12 @@ size_t align_up(size_t n) { return (n + kAlignFloats - 1) / kAlignFloats * kAlig
 
 void WeightStorage::FreeDeleter::operator()(float* p) const { std::free(p); }
 
-WeightStorage::WeightStorage(const BertConfig& config, BertWeights& weights) {
+bool quantizable(const std::string& name, int64_t rank) {
+  return rank == 2 && name.ends_with(".weight") && name.find("embeddings") == std::string::npos &&
+         !name.starts_with("classifier.") && !name.starts_with("cls.seq_relationship.");
+}
+
+WeightStorage::WeightStorage(const BertConfig& config, BertWeights& weights, bool zeroed) {
   size_t total = 0;
   std::vector<size_t> offsets;
   for (const TensorInfo& t : tensor_table(config)) {
@@ -112,7 +117,7 @@ WeightStorage::WeightStorage(const BertConfig& config, BertWeights& weights) {
   void* p = std::aligned_alloc(kAlignFloats * sizeof(float), std::max<size_t>(size_, kAlignFloats) * sizeof(float));
   if (!p) throw std::bad_alloc();
   data_.reset(static_cast<float*>(p));
-  zero();
+  if (zeroed) zero();
   size_t i = 0;
   for_each_tensor(config, weights, [&](const TensorInfo&, float*& slot) { slot = data_.get() + offsets[i++]; });
   for (const LayerWeights& l : weights.layers) {

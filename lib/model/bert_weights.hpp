@@ -58,6 +58,28 @@ struct BertWeights {
   float* classifier_bias = nullptr;
 };
 
+// The int8 linear layers of a model loaded from an int8 model file (inference only): W[n][k] ≈
+// scale[n]·weight[n][k]. A layer whose `weight` is null runs in float from BertWeights.
+struct QuantizedLinear {
+  const int8_t* weight = nullptr;  // (N, K)
+  const float* scale = nullptr;    // (N)
+  explicit operator bool() const { return weight != nullptr; }
+};
+
+struct QuantizedWeights {
+  struct Layer {
+    QuantizedLinear qkv;  // (3C, C): query, key, value adjacent as in BertWeights
+    QuantizedLinear attention_output, intermediate, output;
+  };
+  std::vector<Layer> layers;  // empty: a float model
+  QuantizedLinear pooler, mlm_transform;
+  bool empty() const { return layers.empty(); }
+};
+
+// Whether a tensor is stored as int8 in an int8 model file: the weights of linear layers, except
+// the tiny task heads (classifier, next-sentence) whose few parameters decide every label.
+bool quantizable(const std::string& tensor_name, int64_t rank);
+
 enum class TensorRole { ROLE_WEIGHT, ROLE_BIAS, ROLE_NORM, ROLE_EMBEDDING };
 
 struct TensorInfo {
@@ -81,7 +103,8 @@ std::string name_prefix(Architecture a);
 class WeightStorage {
  public:
   WeightStorage() = default;
-  WeightStorage(const BertConfig& config, BertWeights& weights);
+  // `zeroed` false leaves the memory untouched (and unpaged) for a loader that fills what it needs.
+  WeightStorage(const BertConfig& config, BertWeights& weights, bool zeroed = true);
   float* data() { return data_.get(); }
   size_t size() const { return size_; }  // floats
   void zero();

@@ -57,14 +57,18 @@ EncoderInput make_encoder_input(const std::vector<const text::Encoding*>& batch,
   return in;
 }
 
-Encoder::Encoder(const BertConfig& config, const BertWeights& weights, bool training)
+Encoder::Encoder(const BertConfig& config, const BertWeights& weights, bool training,
+                 const QuantizedWeights* quantized)
     : config_(config),
       weights_(weights),
       training_capable_(training),
-      packed_(training ? nullptr : std::make_unique<ops::PackedWeights>()) {}
+      packed_(training ? nullptr : std::make_unique<ops::PackedWeights>()),
+      quantized_(quantized && !quantized->empty() ? quantized : nullptr) {
+  if (training && quantized_) fail_model("an int8 model cannot be trained; load it with float weights");
+}
 
-ops::LinearWeights Encoder::linear(const float* w, const float* b, int in, int out) const {
-  return ops::LinearWeights{w, b, in, out, packed_.get()};
+ops::LinearWeights Encoder::linear(const float* w, const float* b, int in, int out, const QuantizedLinear& q) const {
+  return ops::LinearWeights{w, b, in, out, packed_.get(), q.weight, q.scale};
 }
 
 void Encoder::make_dropout_mask(float* mask, size_t n, float p, uint64_t site) {
@@ -165,6 +169,16 @@ void Encoder::embeddings_forward(const EncoderInput& in, bool training) {
     for (int c = 0; c < C; ++c) out[c] = w[c] + p[c] + y[c];
     mask_add_[i] = in.attention_mask.empty() || in.attention_mask[i] ? 0.f : kMaskedScore;
   }
+  // Each sequence's real length, and whether every mask is ones then zeros (right padding).
+  lengths_.assign(size_t(in.B), in.T);
+  right_padded_ = true;
+  if (!in.attention_mask.empty())
+    for (int b = 0; b < in.B; ++b) {
+      const uint8_t* m = in.attention_mask.data() + size_t(b) * in.T;
+      const int n = int(std::find(m, m + in.T, 0) - m);
+      lengths_[size_t(b)] = n;
+      right_padded_ = right_padded_ && n > 0 && std::count(m + n, m + in.T, 0) == in.T - n;
+    }
   ops::layernorm_forward(embeddings_norm_, training ? embeddings_mean_ : nullptr,
                          training ? embeddings_var_ : nullptr, embeddings_sum_, weights_.embeddings_norm_weight,
                          weights_.embeddings_norm_bias, int(M), C, config_.layer_norm_eps);
@@ -183,34 +197,42 @@ void Encoder::layer_forward(int l, LayerActivations& a, bool training) {
   const uint64_t site = uint64_t(l + 1) << 8;
 
   // Q, K and V in one matmul: the three weights are adjacent, a (3C, C) matrix.
-  ops::linear_forward(a.qkv, a.input, linear(w.query_weight, w.query_bias, C, 3 * C), M);
+  const QuantizedWeights::Layer* q = quantized_ ? &quantized_->layers[size_t(l)] : nullptr;
+  auto quant = [&](QuantizedLinear QuantizedWeights::Layer::*member) { return q ? q->*member : QuantizedLinear{}; };
+  ops::linear_forward(a.qkv, a.input, linear(w.query_weight, w.query_bias, C, 3 * C, quant(&QuantizedWeights::Layer::qkv)),
+                      M);
   const ops::AttentionShape shape{B_, T_, config_.num_attention_heads, config_.head_dim()};
   if (a.attention_dropout)
     make_dropout_mask(a.attention_dropout, size_t(B_) * shape.H * T_ * T_, config_.attention_probs_dropout_prob,
                       site + 1);
-  // Inference runs attention a few sequences at a time, so the scores of a long batch never fill
-  // memory; training keeps them all for the backward pass.
-  const int chunk = attention_chunk(B_, T_);
-  for (int b = 0; b < B_; b += chunk) {
-    const int n = std::min(chunk, B_ - b);
-    const size_t rows = size_t(b) * T_;
-    ops::attention_forward(a.context + rows * C, a.attention_probs, a.qkv + rows * 3 * C, mask_add_ + rows,
-                           {n, T_, shape.H, shape.D}, a.attention_dropout);
+  // Inference runs right-padded batches one sequence at a time over its real tokens (no mask, no
+  // work on padding, scores of one sequence in memory); training keeps every score for backward.
+  if (!training_capable_ && right_padded_) {
+    ops::attention_forward_varlen(a.context, a.attention_probs, a.qkv, lengths_.data(), shape,
+                                  size_t(attention_chunk(B_, T_)) * shape.H * T_ * T_);
+  } else {
+    const int chunk = attention_chunk(B_, T_);
+    for (int b = 0; b < B_; b += chunk) {
+      const int n = std::min(chunk, B_ - b);
+      const size_t rows = size_t(b) * T_;
+      ops::attention_forward(a.context + rows * C, a.attention_probs, a.qkv + rows * 3 * C, mask_add_ + rows,
+                             {n, T_, shape.H, shape.D}, a.attention_dropout);
+    }
   }
 
   // BertSelfOutput: LayerNorm(dropout(dense(context)) + input).
   auto dense_residual = [&](float* residual_out, const float* x, const float* weight, const float* bias, int in,
-                            const float* residual, float* dropout_mask, uint64_t drop_site) {
+                            const float* residual, float* dropout_mask, uint64_t drop_site, const QuantizedLinear& ql) {
     if (dropout_mask) {
       ops::linear_forward(scratch_, x, linear(weight, bias, in, C), M);
       make_dropout_mask(dropout_mask, size_t(M) * C, config_.hidden_dropout_prob, drop_site);
       for (size_t i = 0; i < size_t(M) * C; ++i) residual_out[i] = scratch_[i] * dropout_mask[i] + residual[i];
     } else {
-      ops::linear_forward(residual_out, x, linear(weight, bias, in, C), M, Activation::ACT_NONE, residual);
+      ops::linear_forward(residual_out, x, linear(weight, bias, in, C, ql), M, Activation::ACT_NONE, residual);
     }
   };
   dense_residual(a.attention_residual, a.context, w.attention_output_weight, w.attention_output_bias, C, a.input,
-                 a.attention_hidden_dropout, site + 2);
+                 a.attention_hidden_dropout, site + 2, quant(&QuantizedWeights::Layer::attention_output));
   ops::layernorm_forward(a.attention_output, training ? a.attention_mean : nullptr,
                          training ? a.attention_var : nullptr, a.attention_residual, w.attention_norm_weight,
                          w.attention_norm_bias, M, C, config_.layer_norm_eps);
@@ -221,13 +243,15 @@ void Encoder::layer_forward(int l, LayerActivations& a, bool training) {
                         M);
     ops::activation_forward(a.intermediate, a.intermediate_pre, size_t(M) * I, config_.hidden_act);
   } else {
-    ops::linear_forward(a.intermediate, a.attention_output, linear(w.intermediate_weight, w.intermediate_bias, C, I),
+    ops::linear_forward(a.intermediate, a.attention_output,
+                        linear(w.intermediate_weight, w.intermediate_bias, C, I,
+                               quant(&QuantizedWeights::Layer::intermediate)),
                         M, config_.hidden_act);
   }
 
   // BertOutput: LayerNorm(dropout(dense(intermediate)) + attention_output).
   dense_residual(a.output_residual, a.intermediate, w.output_weight, w.output_bias, I, a.attention_output,
-                 a.output_hidden_dropout, site + 3);
+                 a.output_hidden_dropout, site + 3, quant(&QuantizedWeights::Layer::output));
   ops::layernorm_forward(a.layer_output, training ? a.output_mean : nullptr, training ? a.output_var : nullptr,
                          a.output_residual, w.output_norm_weight, w.output_norm_bias, M, C, config_.layer_norm_eps);
 }

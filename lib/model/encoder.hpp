@@ -41,7 +41,9 @@ class Encoder {
  public:
   // A training encoder keeps every layer's activations for backward(); an inference encoder keeps
   // one layer's worth and reads weights through oneDNN's packed-weight cache.
-  Encoder(const BertConfig& config, const BertWeights& weights, bool training);
+  // `quantized` (inference only, may be null or empty) runs those linear layers in int8.
+  Encoder(const BertConfig& config, const BertWeights& weights, bool training,
+          const QuantizedWeights* quantized = nullptr);
 
   const float* forward(const EncoderInput& input, const ForwardOptions& options = {});
 
@@ -87,13 +89,14 @@ class Encoder {
   void layer_forward(int l, LayerActivations& a, bool training);
   void embeddings_backward(const float* d_embedding_output, BertWeights& grads);
   void layer_backward(int l, LayerActivations& a, const float* d_layer_output, float* d_input, BertWeights& grads);
-  ops::LinearWeights linear(const float* w, const float* b, int in, int out) const;
+  ops::LinearWeights linear(const float* w, const float* b, int in, int out, const QuantizedLinear& q = {}) const;
   void make_dropout_mask(float* mask, size_t n, float p, uint64_t site);
 
   BertConfig config_;
   BertWeights weights_;
   bool training_capable_;
   std::unique_ptr<ops::PackedWeights> packed_;  // inference only
+  const QuantizedWeights* quantized_ = nullptr;  // inference only; null or empty: all float
   int first_trainable_layer_ = -1;
 
   // Batch shape of the current allocation and of the last forward.
@@ -105,6 +108,8 @@ class Encoder {
   const EncoderInput* input_ = nullptr;
   std::vector<int32_t> input_ids_, token_type_ids_;  // copies kept for the embedding backward
   float* mask_add_ = nullptr;           // (B,T) 0 or float32 min
+  std::vector<int> lengths_;            // (B) real tokens of each sequence
+  bool right_padded_ = false;           // every mask is a run of ones, then zeros
   float* embeddings_sum_ = nullptr;     // (M,C) word + position + token type
   float* embeddings_norm_ = nullptr;    // (M,C) after embeddings.LayerNorm
   float* embeddings_mean_ = nullptr;

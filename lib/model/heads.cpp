@@ -13,11 +13,12 @@ namespace bert::model {
 using ops::Activation;
 
 void pooler_forward(float* pooled, float* cls_rows, const float* hidden, int B, int T, const BertConfig& c,
-                    const BertWeights& w, ops::PackedWeights* packed) {
-  BERT_CHECK(w.pooler_weight != nullptr);
+                    const BertWeights& w, ops::PackedWeights* packed, const QuantizedLinear& q) {
+  BERT_CHECK(w.pooler_weight != nullptr || q);
   const int C = c.hidden_size;
   for (int b = 0; b < B; ++b) std::memcpy(cls_rows + size_t(b) * C, hidden + size_t(b) * T * C, C * sizeof(float));
-  ops::linear_forward(pooled, cls_rows, {w.pooler_weight, w.pooler_bias, C, C, packed}, B, Activation::ACT_TANH);
+  ops::linear_forward(pooled, cls_rows, {w.pooler_weight, w.pooler_bias, C, C, packed, q.weight, q.scale}, B,
+                      Activation::ACT_TANH);
 }
 
 void pooler_backward(float* d_hidden, BertWeights& g, const float* d_pooled, const float* pooled,
@@ -46,11 +47,12 @@ void classifier_backward(float* d_pooled, BertWeights& g, const float* d_logits,
 }
 
 void mlm_head_forward(float* logits, const float* rows, int R, const BertConfig& c, const BertWeights& w,
-                      ops::PackedWeights* packed) {
-  BERT_CHECK(w.mlm_transform_weight != nullptr);
+                      ops::PackedWeights* packed, const QuantizedLinear& q) {
+  BERT_CHECK(w.mlm_transform_weight != nullptr || q);
   const int C = c.hidden_size;
   std::vector<float> t(size_t(R) * C), n(size_t(R) * C);
-  ops::linear_forward(t.data(), rows, {w.mlm_transform_weight, w.mlm_transform_bias, C, C, packed}, R, c.hidden_act);
+  ops::linear_forward(t.data(), rows, {w.mlm_transform_weight, w.mlm_transform_bias, C, C, packed, q.weight, q.scale}, R,
+                      c.hidden_act);
   ops::layernorm_forward(n.data(), nullptr, nullptr, t.data(), w.mlm_norm_weight, w.mlm_norm_bias, R, C,
                          c.layer_norm_eps);
   // The decoder's weight is the word-embedding table (tied), its bias cls.predictions.bias.

@@ -18,7 +18,7 @@ namespace bert::model {
 
 // pooled (B,C) = tanh(cls_rows·Wᵀ + b); cls_rows (B,C) receives hidden[:, 0] (kept for backward).
 void pooler_forward(float* pooled, float* cls_rows, const float* hidden, int B, int T, const BertConfig& config,
-                    const BertWeights& weights, ops::PackedWeights* packed);
+                    const BertWeights& weights, ops::PackedWeights* packed, const QuantizedLinear& quantized = {});
 // d_hidden (B,T,C) += at position 0; accumulates pooler grads.
 void pooler_backward(float* d_hidden, BertWeights& grads, const float* d_pooled, const float* pooled,
                      const float* cls_rows, int B, int T, const BertConfig& config, const BertWeights& weights);
@@ -31,7 +31,7 @@ void classifier_backward(float* d_pooled, BertWeights& grads, const float* d_log
 
 // logits (R, V) for R hidden rows (R,C): only the rows asked for, since V·C is the largest matmul.
 void mlm_head_forward(float* logits, const float* rows, int R, const BertConfig& config, const BertWeights& weights,
-                      ops::PackedWeights* packed);
+                      ops::PackedWeights* packed, const QuantizedLinear& quantized = {});
 
 // Sentence embedding of each text (B,C) from hidden (B,T,C) and the attention mask (B,T):
 // CLS row, mean or max over real tokens (Hugging Face / sentence-transformers semantics), or the

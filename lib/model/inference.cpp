@@ -9,7 +9,8 @@
 
 namespace bert::model {
 
-Inference::Inference(const Model& model) : model_(model), encoder_(model.config, model.weights, false) {}
+Inference::Inference(const Model& model)
+    : model_(model), encoder_(model.config, model.weights, false, &model.quantized) {}
 
 const float* Inference::run(const std::vector<const text::Encoding*>& batch,
                             const std::function<void(int, const float*)>& on_hidden_state) {
@@ -28,7 +29,8 @@ std::vector<float> Inference::pooler_output() {
   if (!model_.config.has_pooler) fail_model("{}: this model has no pooler", model_.source);
   const int C = model_.config.hidden_size;
   std::vector<float> pooled(size_t(input_.B) * C), cls(size_t(input_.B) * C);
-  pooler_forward(pooled.data(), cls.data(), hidden_, input_.B, input_.T, model_.config, model_.weights, encoder_.packed_weights());
+  pooler_forward(pooled.data(), cls.data(), hidden_, input_.B, input_.T, model_.config, model_.weights,
+                 encoder_.packed_weights(), model_.quantized.pooler);
   return pooled;
 }
 
@@ -61,7 +63,9 @@ std::vector<float> Inference::mlm_logits(const std::vector<std::pair<int, int>>&
     auto [b, t] = positions[size_t(r)];
     std::copy_n(hidden_ + (size_t(b) * input_.T + t) * C, C, rows.data() + size_t(r) * C);
   }
-  if (R > 0) mlm_head_forward(logits.data(), rows.data(), R, model_.config, model_.weights, encoder_.packed_weights());
+  if (R > 0)
+    mlm_head_forward(logits.data(), rows.data(), R, model_.config, model_.weights, encoder_.packed_weights(),
+                     model_.quantized.mlm_transform);
   return logits;
 }
 

@@ -32,6 +32,9 @@ struct Model {
   io::DType stored_dtype = io::DType::DTYPE_F32;  // dtype of the weights in the source file
   std::vector<std::string> notes;          // what loading ignored or adjusted (printed by convert/info)
 
+  // Int8 linear layers of an int8 model file (empty otherwise); their BertWeights slots are null.
+  QuantizedWeights quantized;
+
   // Where the floats live: our own buffer, and/or a mapped model file the weights point into.
   WeightStorage storage;
   std::shared_ptr<const void> mapping;
@@ -41,6 +44,8 @@ struct LoadOptions {
   // Copy the weights into owned, writable memory (training); otherwise f32 weights of a model
   // file are used in place from the read-only map.
   bool writable = false;
+  // Dequantize int8 linear layers into float (conversion); otherwise they stay int8.
+  bool float_weights = false;
 };
 
 // A GGUF model file or a Hugging Face checkpoint directory; throws ERROR_MODEL / ERROR_IO naming
@@ -53,7 +58,8 @@ bool is_hf_checkpoint_dir(const std::string& path);
 // A model with fresh zero weights for `config` (the caller initialises them) and the tokenizer.
 Model make_model(const BertConfig& config, text::Tokenizer tokenizer);
 
-// Writes our model file (F32 or F16 weights), atomically. `extra` may add keys and tensors of
+// Writes our model file (F32, F16 or I8 weights; I8 quantizes the linear layers per output channel
+// and keeps embeddings, norms, biases and the task heads in f32), atomically. `extra` may add keys and tensors of
 // its own (training checkpoints add the optimizer state) before the file is written.
 void save_model_gguf(const Model& model, const std::string& path, io::DType dtype = io::DType::DTYPE_F32,
                      const std::function<void(io::GgufWriter&)>& extra = {});

@@ -5,6 +5,7 @@
 #include "core/error.hpp"  // fail_model
 #include "io/gguf.hpp"     // GgufFile, GgufWriter
 #include "model/model.hpp"
+#include "ops/quantize.hpp"  // quantize_s8_rows, dequantize_s8_rows
 
 namespace bert::model {
 
@@ -68,8 +69,8 @@ uint32_t llama_pooling_type(Pooling p) {
 
 void save_model_gguf(const Model& m, const std::string& path, io::DType dtype,
                      const std::function<void(io::GgufWriter&)>& extra) {
-  if (dtype != io::DType::DTYPE_F32 && dtype != io::DType::DTYPE_F16)
-    fail_usage("model files hold f32 or f16 weights (got {})", io::dtype_name(dtype));
+  if (dtype != io::DType::DTYPE_F32 && dtype != io::DType::DTYPE_F16 && dtype != io::DType::DTYPE_I8)
+    fail_usage("model files hold f32, f16 or int8 weights (got {})", io::dtype_name(dtype));
   if (!m.tokenizer) fail_model("{}: the model has no vocabulary to store", m.source);
   const BertConfig& c = m.config;
   const text::Tokenizer& tok = *m.tokenizer;
@@ -77,7 +78,7 @@ void save_model_gguf(const Model& m, const std::string& path, io::DType dtype,
   io::GgufWriter w(kAlignment);
   w.set<std::string>(key::kArchitecture, "bert");
   w.set<std::string>(key::kName, architecture_name(c.architecture));
-  w.set<uint32_t>(key::kFileType, dtype == io::DType::DTYPE_F16 ? 1 : 0);
+  w.set<uint32_t>(key::kFileType, dtype == io::DType::DTYPE_F16 ? 1 : 0);  // int8 has no llama.cpp type: 0
   w.set<uint32_t>(key::kFormatVersion, kModelFormatVersion);
   w.set<uint32_t>(key::kContextLength, uint32_t(c.max_position_embeddings));
   w.set<uint32_t>(key::kEmbeddingLength, uint32_t(c.hidden_size));
@@ -120,13 +121,29 @@ void save_model_gguf(const Model& m, const std::string& path, io::DType dtype,
   w.set_array<std::string>(key::kExtraSpecialTokens, tc.extra_special_tokens);
 
   // Tensors in table order (so query, key and value stay adjacent in the file as in memory).
-  std::vector<std::vector<uint16_t>> halves;  // keeps converted bytes alive until write()
+  // F16 halves every tensor; int8 quantizes the linear layers (per output channel) and keeps the
+  // rest in f32, writing the scales after all weights so query/key/value scales stay adjacent.
+  std::vector<std::vector<uint16_t>> halves;  // keep converted bytes alive until write()
+  std::vector<std::vector<int8_t>> bytes;
+  std::vector<std::vector<float>> scales;
+  std::vector<io::TensorData> scale_tensors;
   BertWeights weights = m.weights;
   for_each_tensor(c, weights, [&](const TensorInfo& t, float*& slot) {
+    BERT_CHECK(slot != nullptr);  // int8 inputs are loaded with float weights for saving
     io::TensorData d;
     d.name = t.name;
     d.shape = t.shape;
-    if (dtype == io::DType::DTYPE_F16) {
+    if (dtype == io::DType::DTYPE_I8 && quantizable(t.name, int64_t(t.shape.size()))) {
+      const int N = int(t.shape[0]), K = int(t.shape[1]);
+      bytes.emplace_back(size_t(t.numel()));
+      scales.emplace_back(size_t(N));
+      ops::quantize_s8_rows(bytes.back().data(), scales.back().data(), slot, N, K);
+      d.dtype = io::DType::DTYPE_I8;
+      d.data = bytes.back().data();
+      d.nbytes = bytes.back().size();
+      scale_tensors.push_back(io::TensorData{t.name + ".scale", io::DType::DTYPE_F32, {int64_t(N)},
+                                             scales.back().data(), size_t(N) * sizeof(float)});
+    } else if (dtype == io::DType::DTYPE_F16) {
       halves.emplace_back(size_t(t.numel()));
       io::from_f32({slot, size_t(t.numel())}, io::DType::DTYPE_F16, halves.back().data());
       d.dtype = io::DType::DTYPE_F16;
@@ -139,6 +156,7 @@ void save_model_gguf(const Model& m, const std::string& path, io::DType dtype,
     }
     w.add_tensor(d);
   });
+  for (const io::TensorData& s : scale_tensors) w.add_tensor(s);
   if (extra) extra(w);
   w.write(path);
 }
@@ -207,6 +225,40 @@ text::Tokenizer read_tokenizer(const io::GgufFile& f) {
   return text::Tokenizer(text::Vocab(f.get_string_array(key::kTokens)), tc);
 }
 
+// The int8 tensors of a file, arranged by layer. Query, key and value must be adjacent (weights and
+// scales) to run as one fused matmul; files we write always are.
+QuantizedWeights collect_quantized(const BertConfig& c, const std::vector<std::pair<std::string, QuantizedLinear>>& all,
+                                   const std::string& path) {
+  auto find = [&](const std::string& name) {
+    for (const auto& [n, q] : all)
+      if (n == name) return q;
+    return QuantizedLinear{};
+  };
+  const std::string p = name_prefix(c.architecture);
+  const int64_t C = c.hidden_size;
+  QuantizedWeights out;
+  for (int l = 0; l < c.num_hidden_layers; ++l) {
+    const std::string n = p + "encoder.layer." + std::to_string(l) + ".";
+    QuantizedWeights::Layer layer;
+    const QuantizedLinear q = find(n + "attention.self.query.weight"), k = find(n + "attention.self.key.weight"),
+                          v = find(n + "attention.self.value.weight");
+    if (!q || !k || !v || k.weight != q.weight + C * C || v.weight != k.weight + C * C || k.scale != q.scale + C ||
+        v.scale != k.scale + C)
+      fail_model("{}: layer {}: the int8 query, key and value weights must be stored adjacent, with their scales", path,
+                 l);
+    layer.qkv = q;
+    layer.attention_output = find(n + "attention.output.dense.weight");
+    layer.intermediate = find(n + "intermediate.dense.weight");
+    layer.output = find(n + "output.dense.weight");
+    if (!layer.attention_output || !layer.intermediate || !layer.output)
+      fail_model("{}: layer {}: int8 files quantize every linear layer of the encoder", path, l);
+    out.layers.push_back(layer);
+  }
+  out.pooler = find(p + "pooler.dense.weight");
+  out.mlm_transform = find("cls.predictions.transform.dense.weight");
+  return out;
+}
+
 }  // namespace
 
 Model load_model_gguf(const std::string& path, const LoadOptions& options) {
@@ -219,38 +271,67 @@ Model load_model_gguf(const std::string& path, const LoadOptions& options) {
     fail_model("{}: the vocabulary has {} tokens but vocab_size is {}", path, m.tokenizer->vocab().size(),
                m.config.vocab_size);
 
-  // Point every slot at the mapped tensor when it is F32; otherwise (or for training) convert into
-  // our own storage.
+  // F32 tensors are used in place from the read-only map; others are converted into our storage
+  // (whose untouched pages cost nothing). Int8 linear layers stay int8 for inference unless float
+  // weights are asked for (training, conversion).
   const io::TensorArchive& ar = file->tensors();
-  bool all_f32 = true;
-  BertWeights mapped;
-  for_each_tensor(m.config, mapped, [&](const TensorInfo& t, float*& slot) {
+  const bool want_float = options.writable || options.float_weights;
+  m.storage = WeightStorage(m.config, m.weights, /*zeroed=*/false);
+  BertWeights owned = m.weights;  // the storage slots, kept while m.weights is re-pointed
+  std::vector<float*> owned_slots;
+  for_each_tensor(m.config, owned, [&](const TensorInfo&, float*& p) { owned_slots.push_back(p); });
+  std::vector<std::pair<std::string, QuantizedLinear>> quantized;
+  size_t index = 0;
+  for_each_tensor(m.config, m.weights, [&](const TensorInfo& t, float*& slot) {
+    float* own = owned_slots[index++];
     const io::TensorData* d = ar.find(t.name);
     if (!d) fail_model("{}: missing tensor '{}'", path, t.name);
     if (d->shape != t.shape)
       fail_model("{}: shape mismatch for {}: the file has {}, the config says {}", path, t.name,
                  io::shape_string(d->shape), io::shape_string(t.shape));
-    if (d->dtype != io::DType::DTYPE_F32) {
-      all_f32 = false;
-      m.stored_dtype = d->dtype;
+    if (d->dtype != io::DType::DTYPE_F32) m.stored_dtype = d->dtype;
+    if (d->dtype == io::DType::DTYPE_I8) {
+      const io::TensorData* s = ar.find(t.name + ".scale");
+      if (!quantizable(t.name, int64_t(t.shape.size())) || !s || s->dtype != io::DType::DTYPE_F32 ||
+          s->shape != std::vector<int64_t>{t.shape[0]})
+        fail_model("{}: int8 tensor '{}' needs an F32 '{}.scale' of shape [{}]", path, t.name, t.name, t.shape[0]);
+      QuantizedLinear q{static_cast<const int8_t*>(d->data), static_cast<const float*>(s->data)};
+      if (want_float) {
+        ops::dequantize_s8_rows(own, q.weight, q.scale, int(t.shape[0]), int(t.shape[1]));
+        slot = own;
+      } else {
+        quantized.emplace_back(t.name, q);
+        slot = nullptr;  // this layer runs in int8
+      }
+    } else if (d->dtype == io::DType::DTYPE_F32 && !options.writable) {
+      slot = static_cast<float*>(const_cast<void*>(d->data));  // read-only map: never written through
+    } else {
+      io::to_f32(*d, {own, size_t(t.numel())});
+      slot = own;
     }
-    slot = static_cast<float*>(const_cast<void*>(d->data));  // read-only map: never written through
   });
-  bool adjacent = true;
-  for (const LayerWeights& l : mapped.layers)
-    adjacent = adjacent && l.key_weight == l.query_weight + int64_t(m.config.hidden_size) * m.config.hidden_size &&
-               l.value_weight == l.key_weight + int64_t(m.config.hidden_size) * m.config.hidden_size &&
-               l.key_bias == l.query_bias + m.config.hidden_size && l.value_bias == l.key_bias + m.config.hidden_size;
-  if (all_f32 && adjacent && !options.writable) {
-    m.weights = mapped;
-    m.mapping = file;
-    return m;
+  // Fused QKV reads query, key and value as one matrix: when the file's tensors are not adjacent
+  // (it never happens with files we write, whose sizes keep the alignment), copy them together.
+  const int64_t C = m.config.hidden_size;
+  for (size_t l = 0; l < m.weights.layers.size(); ++l) {
+    LayerWeights& lw = m.weights.layers[l];
+    const LayerWeights& ow = owned.layers[l];
+    auto adjacent = [&](const float* a, const float* b, const float* c, int64_t n) { return b == a + n && c == b + n; };
+    if (lw.query_weight && !adjacent(lw.query_weight, lw.key_weight, lw.value_weight, C * C)) {
+      for (auto [src, dst] : {std::pair{lw.query_weight, ow.query_weight}, {lw.key_weight, ow.key_weight},
+                              {lw.value_weight, ow.value_weight}})
+        if (src != dst) std::memcpy(dst, src, size_t(C * C) * sizeof(float));
+      lw.query_weight = ow.query_weight, lw.key_weight = ow.key_weight, lw.value_weight = ow.value_weight;
+    }
+    if (!adjacent(lw.query_bias, lw.key_bias, lw.value_bias, C)) {
+      for (auto [src, dst] : {std::pair{lw.query_bias, ow.query_bias}, {lw.key_bias, ow.key_bias},
+                              {lw.value_bias, ow.value_bias}})
+        if (src != dst) std::memcpy(dst, src, size_t(C) * sizeof(float));
+      lw.query_bias = ow.query_bias, lw.key_bias = ow.key_bias, lw.value_bias = ow.value_bias;
+    }
   }
-  m.storage = WeightStorage(m.config, m.weights);
-  BertWeights dst = m.weights;
-  for_each_tensor(m.config, dst, [&](const TensorInfo& t, float*& slot) {
-    io::to_f32(*ar.find(t.name), {slot, size_t(t.numel())});
-  });
+  if (!quantized.empty()) m.quantized = collect_quantized(m.config, quantized, path);
+  m.mapping = file;
   return m;
 }
 

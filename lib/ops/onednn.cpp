@@ -8,6 +8,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -19,7 +20,8 @@
 #include <fmt/format.h>  // cache keys
 #include <oneapi/dnnl/dnnl.hpp>
 
-#include "core/error.hpp"  // BERT_CHECK
+#include "core/error.hpp"     // BERT_CHECK
+#include "ops/quantize.hpp"    // quantize_u8, row_sums_s8
 
 #if DNNL_VERSION_MAJOR != 2
 #error "lib/ops/onednn.cpp is written against the oneDNN 2.x API (Debian 12 ships 2.6)"
@@ -170,8 +172,15 @@ LinearEntry& linear_entry(int M, int K, int N, bool has_bias, Activation act, bo
 // a stream of batches packs during its first few.
 constexpr int64_t kPackAfterRows = 2048;
 
+// An int8 weight in the layout the VNNI matmul wants, with its row sums (for the zero point).
+struct PackedInt8 {
+  memory packed;
+  std::vector<int32_t> row_sums;
+};
+
 struct PackedWeights::Impl {
   PrimitiveCache<PackedWeight> cache;
+  PrimitiveCache<PackedInt8> int8;
   std::mutex mutex;
   std::unordered_map<const float*, int64_t> rows;
   bool ready(const float* weight, int M) {
@@ -204,6 +213,64 @@ memory packed_weight(PackedWeights& store, const LinearEntry& e, const float* we
       .packed;
 }
 
+// u8 activations × s8 weights → f32: dst = acc·a[n] + c[n] (+ residual, then act), where
+// a[n] = x_scale·w_scale[n] and c[n] = bias[n] − a[n]·zero_point·Σ_k w[n][k]. Both are runtime
+// binary post-ops, so one primitive per shape serves every layer (brgemm takes no runtime scales).
+LinearEntry& int8_linear_entry(int M, int K, int N, Activation act, bool residual) {
+  std::string key = fmt::format("lin8:{}:{}:{}:{}:{}", M, K, N, int(act), residual);
+  return linear_cache.get(key, [&] {
+    memory::desc x({M, K}, dt::u8, dims{K, 1});
+    memory::desc w({K, N}, dt::s8, memory::format_tag::any);
+    memory::desc y = plain({M, N});
+    dnnl::post_ops po;
+    po.append_binary(algorithm::binary_mul, plain({1, N}));
+    po.append_binary(algorithm::binary_add, plain({1, N}));
+    if (residual) po.append_binary(algorithm::binary_add, y);
+    if (act != Activation::ACT_NONE) po.append_eltwise(1.f, eltwise_algorithm(act), 0.f, 0.f);
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(po);
+    return LinearEntry{make_matmul(x, w, nullptr, y, attr), true};
+  });
+}
+
+PackedInt8& packed_int8(PackedWeights& store, const LinearEntry& e, const int8_t* weight, int K, int N) {
+  memory::desc want = e.mm.pd.weights_desc();
+  std::string key = fmt::format("{}:{}", static_cast<const void*>(weight), md_key(want));
+  return store.impl().int8.get(key, [&] {
+    PackedInt8 p{memory(want, rt().engine), std::vector<int32_t>(size_t(N))};
+    memory src(memory::desc({K, N}, dt::s8, dims{1, K}), rt().engine, const_cast<int8_t*>(weight));
+    dnnl::reorder(src, p.packed).execute(rt().stream, src, p.packed);
+    rt().stream.wait();
+    row_sums_s8(p.row_sums.data(), weight, N, K);
+    return p;
+  });
+}
+
+void linear_forward_int8(float* y, const float* x, const LinearWeights& w, int M, Activation act,
+                         const float* residual) {
+  BERT_CHECK(w.packed != nullptr && w.weight_scale != nullptr);
+  const int K = w.in_features, N = w.out_features;
+  thread_local std::vector<uint8_t> xq;
+  thread_local std::vector<float> a, c;
+  xq.resize(size_t(M) * K);
+  a.resize(size_t(N));
+  c.resize(size_t(N));
+  const QuantParams q = quantize_u8(xq.data(), x, size_t(M) * K);
+  LinearEntry& e = int8_linear_entry(M, K, N, act, residual != nullptr);
+  PackedInt8& pw = packed_int8(*w.packed, e, w.weight_s8, K, N);
+  for (int n = 0; n < N; ++n) {
+    a[size_t(n)] = q.scale * w.weight_scale[n];
+    c[size_t(n)] = (w.bias ? w.bias[n] : 0.f) - a[size_t(n)] * float(q.zero_point) * float(pw.row_sums[size_t(n)]);
+  }
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, mem(memory::desc({M, K}, dt::u8, dims{K, 1}), xq.data())},
+                                       {DNNL_ARG_WEIGHTS, pw.packed},
+                                       {DNNL_ARG_DST, mem(plain({M, N}), y)},
+                                       {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, mem(plain({1, N}), a.data())},
+                                       {DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1, mem(plain({1, N}), c.data())}};
+  if (residual) args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(2) | DNNL_ARG_SRC_1, mem(plain({M, N}), residual));
+  run(e.mm.prim, args);
+}
+
 }  // namespace
 
 void set_num_threads(int threads) { omp_set_num_threads(threads > 0 ? threads : 1); }
@@ -211,6 +278,7 @@ int num_threads() { return omp_get_max_threads(); }
 
 void linear_forward(float* y, const float* x, const LinearWeights& w, int M, Activation act,
                     const float* residual) {
+  if (w.weight_s8) return linear_forward_int8(y, x, w, M, act, residual);
   const int K = w.in_features, N = w.out_features;
   const bool packed = w.packed && w.packed->impl().ready(w.weight, M);
   LinearEntry& e = linear_entry(M, K, N, w.bias != nullptr, act, residual != nullptr, packed);
@@ -429,13 +497,14 @@ struct AttentionViews {
   memory::desc q, kt, v, ctx, scores, scores_t, mask;
 };
 
-AttentionViews attention_views(const AttentionShape& s) {
-  const memory::dim B = s.B, T = s.T, H = s.H, D = s.D, C = H * D;
+// `stride_T` is the distance in rows between sequences (T, unless sequences sit in longer slots).
+AttentionViews attention_views(const AttentionShape& s, int stride_T = 0) {
+  const memory::dim B = s.B, T = s.T, H = s.H, D = s.D, C = H * D, S = stride_T > 0 ? stride_T : s.T;
   AttentionViews v;
-  v.q = memory::desc({B, H, T, D}, dt::f32, dims{T * 3 * C, D, 3 * C, 1});   // also k and v
-  v.kt = memory::desc({B, H, D, T}, dt::f32, dims{T * 3 * C, D, 1, 3 * C});  // kᵀ
+  v.q = memory::desc({B, H, T, D}, dt::f32, dims{S * 3 * C, D, 3 * C, 1});   // also k and v
+  v.kt = memory::desc({B, H, D, T}, dt::f32, dims{S * 3 * C, D, 1, 3 * C});  // kᵀ
   v.v = v.q;
-  v.ctx = memory::desc({B, H, T, D}, dt::f32, dims{T * C, D, C, 1});
+  v.ctx = memory::desc({B, H, T, D}, dt::f32, dims{S * C, D, C, 1});
   v.scores = plain({B, H, T, T});
   v.scores_t = memory::desc({B, H, T, T}, dt::f32, dims{H * T * T, T * T, 1, T});
   v.mask = plain({B, 1, 1, T});
@@ -444,26 +513,31 @@ AttentionViews attention_views(const AttentionShape& s) {
 
 }  // namespace
 
-void attention_forward(float* ctx, float* probs, const float* qkv, const float* mask_add,
-                       const AttentionShape& s, const float* dropout_mask) {
+namespace {
+
+// The forward pass of attention_forward over sequences `stride_T` rows apart.
+void attention_forward_impl(float* ctx, float* probs, const float* qkv, const float* mask_add, const AttentionShape& s,
+                            const float* dropout_mask, int stride_T) {
   const int C = s.H * s.D;
   const size_t nprobs = size_t(s.B) * s.H * s.T * s.T;
   const float scale = 1.f / std::sqrt(float(s.D));
-  AttentionViews v = attention_views(s);
-  // scores = scale · q·kᵀ + mask, the mask broadcast over heads and query positions.
-  std::string key = fmt::format("attn:{}:{}:{}:{}", s.B, s.T, s.H, s.D);
+  AttentionViews v = attention_views(s, stride_T);
+  // scores = scale · q·kᵀ (+ mask, broadcast over heads and query positions). The mask post-op
+  // costs as much as the product itself, so unpadded attention goes without.
+  const bool masked = mask_add != nullptr;
+  std::string key = fmt::format("attn:{}:{}:{}:{}:{}:{}", s.B, s.T, s.H, s.D, masked, stride_T);
   MatmulEntry& qk = matmul_cache.get(key, [&] {
     dnnl::primitive_attr attr;
     attr.set_output_scales(0, {scale});
     dnnl::post_ops po;
-    po.append_binary(algorithm::binary_add, v.mask);
+    if (masked) po.append_binary(algorithm::binary_add, v.mask);
     attr.set_post_ops(po);
     return make_matmul(v.q, v.kt, nullptr, v.scores, attr);
   });
-  run(qk.prim, {{DNNL_ARG_SRC, mem(v.q, qkv)},
-                {DNNL_ARG_WEIGHTS, mem(v.kt, qkv + C)},
-                {DNNL_ARG_DST, mem(v.scores, probs)},
-                {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, mem(v.mask, mask_add)}});
+  std::unordered_map<int, memory> args{
+      {DNNL_ARG_SRC, mem(v.q, qkv)}, {DNNL_ARG_WEIGHTS, mem(v.kt, qkv + C)}, {DNNL_ARG_DST, mem(v.scores, probs)}};
+  if (masked) args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, mem(v.mask, mask_add));
+  run(qk.prim, args);
   softmax_forward(probs, probs, s.B * s.H * s.T, s.T);
   const float* p = probs;
   if (dropout_mask) {
@@ -472,6 +546,38 @@ void attention_forward(float* ctx, float* probs, const float* qkv, const float* 
     p = dropped;
   }
   matmul_into(ctx, v.ctx, p, v.scores, qkv + 2 * C, v.v, 1.f, false);
+}
+
+void attention_forward_strided(float* ctx, float* probs, const float* qkv, const AttentionShape& s, int stride_T) {
+  attention_forward_impl(ctx, probs, qkv, nullptr, s, nullptr, stride_T);
+}
+
+}  // namespace
+
+void attention_forward(float* ctx, float* probs, const float* qkv, const float* mask_add, const AttentionShape& s,
+                       const float* dropout_mask) {
+  attention_forward_impl(ctx, probs, qkv, mask_add, s, dropout_mask, s.T);
+}
+
+void attention_forward_varlen(float* ctx, float* scratch_probs, const float* qkv, const int* lengths,
+                              const AttentionShape& s, size_t scratch_floats) {
+  const int C = s.H * s.D;
+  for (int b = 0; b < s.B;) {
+    // Consecutive sequences of one length run as one batched call (sorted input makes them common;
+    // each call costs tens of microseconds besides its arithmetic). Their rows keep the stride T.
+    const int n = std::clamp(lengths[b], 0, s.T);
+    const size_t per_sequence = std::max<size_t>(1, size_t(s.H) * n * n);
+    int k = 1;
+    while (b + k < s.B && std::clamp(lengths[b + k], 0, s.T) == n && size_t(k + 1) * per_sequence <= scratch_floats) ++k;
+    if (n > 0) {
+      const float* q = qkv + size_t(b) * s.T * 3 * C;
+      float* out = ctx + size_t(b) * s.T * C;
+      attention_forward_strided(out, scratch_probs, q, {k, n, s.H, s.D}, s.T);
+    }
+    for (int j = b; j < b + k; ++j)  // padding rows: finite and unused
+      std::memset(ctx + (size_t(j) * s.T + n) * C, 0, size_t(s.T - n) * C * sizeof(float));
+    b += k;
+  }
 }
 
 void attention_backward(float* dqkv, float* scratch_probs, const float* dctx, const float* probs,

@@ -44,6 +44,10 @@ struct LinearWeights {
   int in_features = 0;            // K
   int out_features = 0;           // N
   PackedWeights* packed = nullptr;  // non-null: the weights are frozen, pack them once there
+  // Int8 instead of `weight` (inference only, needs `packed`): W[n][k] ≈ weight_scale[n]·weight_s8[n][k].
+  // The input is quantized to u8 for each call and the product runs u8·s8 on VNNI.
+  const int8_t* weight_s8 = nullptr;  // (N, K)
+  const float* weight_scale = nullptr;  // (N)
 };
 
 // y (M,N) = act(x (M,K)·Wᵀ + b + residual (M,N)); residual may be null.
@@ -72,7 +76,7 @@ void softmax_backward(float* dx, const float* dy, const float* y, int rows, int 
 // Scaled dot-product attention over a fused QKV buffer.
 //   qkv (B,T,3C): per token [q(C) k(C) v(C)], each C = H heads × D.
 //   mask_add (B,T): added to every score of key position t (0 to attend, a large negative
-//   number at padding), as Hugging Face's extended attention mask.
+//   number at padding), as Hugging Face's extended attention mask; null when nothing is masked.
 //   probs (B,H,T,T): the softmax, saved for backward (training) or scratch (inference).
 //   ctx (B,T,C): Σ_t' probs · v, heads concatenated.
 // `dropout_mask` (B,H,T,T, null = none) multiplies the probabilities after the softmax (entries are
@@ -82,6 +86,12 @@ struct AttentionShape {
 };
 void attention_forward(float* ctx, float* probs, const float* qkv, const float* mask_add,
                        const AttentionShape& s, const float* dropout_mask = nullptr);
+// Inference attention without work on padding: sequence b attends over (and is computed for) its
+// first lengths[b] tokens only, as if alone; the context rows of its padding are set to 0.
+// scratch_probs holds scratch_floats floats, at least H·T·T; more lets sequences of equal length run
+// together.
+void attention_forward_varlen(float* ctx, float* scratch_probs, const float* qkv, const int* lengths,
+                              const AttentionShape& s, size_t scratch_floats);
 // dqkv (B,T,3C) += gradient of ctx w.r.t. q, k, v; scratch (B,H,T,T) is overwritten.
 void attention_backward(float* dqkv, float* scratch, const float* dctx, const float* probs,
                         const float* qkv, const AttentionShape& s, const float* dropout_mask = nullptr);

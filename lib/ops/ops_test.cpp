@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ops/ops.hpp"
+#include "ops/quantize.hpp"
 #include "ops/reference.hpp"
 #include "test_support.hpp"
 
@@ -235,4 +236,59 @@ TEST_CASE("reference backward passes agree with central differences") {
     bert::ref::attention_backward(dqkv.data(), r.data(), probs.data(), qkv.data(), s);
     check_gradient(qkv, r.size(), f, dqkv, r, "attention dqkv");
   }
+}
+
+TEST_CASE("int8 linear: u8 activations × s8 weights equal the dequantized product, post-ops included") {
+  const int M = 37, K = 96, N = 80;
+  auto x = randn(size_t(M) * K, 40, 1.5f), w = randn(size_t(N) * K, 41, 0.2f), b = randn(N, 42), res = randn(size_t(M) * N, 43);
+  for (auto& v : x) v += 0.7f;  // not centred, so the zero point matters
+  std::vector<int8_t> wq(w.size());
+  std::vector<float> ws(N);
+  bert::ops::quantize_s8_rows(wq.data(), ws.data(), w.data(), N, K);
+  std::vector<uint8_t> xq(x.size());
+  const bert::ops::QuantParams p = bert::ops::quantize_u8(xq.data(), x.data(), x.size());
+  CHECK(p.zero_point > 0);
+  for (Activation act : {Activation::ACT_NONE, Activation::ACT_GELU_ERF}) {
+    for (bool residual : {false, true}) {
+      bert::ops::PackedWeights pack;
+      bert::ops::LinearWeights lw{nullptr, b.data(), K, N, &pack, wq.data(), ws.data()};
+      std::vector<float> y(size_t(M) * N);
+      bert::ops::linear_forward(y.data(), x.data(), lw, M, act, residual ? res.data() : nullptr);
+      // The same arithmetic on the dequantized values, in double.
+      std::vector<double> want(y.size()), exact(y.size());
+      for (int m = 0; m < M; ++m)
+        for (int n = 0; n < N; ++n) {
+          double acc = b[size_t(n)], ref = b[size_t(n)];
+          for (int k = 0; k < K; ++k) {
+            const size_t i = size_t(m) * K + k, j = size_t(n) * K + k;
+            acc += (double(xq[i]) - p.zero_point) * p.scale * double(ws[size_t(n)]) * wq[j];
+            ref += double(x[i]) * w[j];
+          }
+          if (residual) acc += res[size_t(m) * N + n], ref += res[size_t(m) * N + n];
+          want[size_t(m) * N + n] = bert::ref::activation(acc, act);
+          exact[size_t(m) * N + n] = bert::ref::activation(ref, act);
+        }
+      INFO("act=" << int(act) << " residual=" << residual);
+      CHECK(max_abs_diff(y, to_float(want), 2e-4, "int8 vs dequantized") <= 2e-4);
+      // And close to the float product: 8-bit inputs and weights leave an error of about 1% RMS.
+      double err = 0, norm = 0;
+      for (size_t i = 0; i < y.size(); ++i) err += (y[i] - exact[i]) * (y[i] - exact[i]), norm += exact[i] * exact[i];
+      CHECK(std::sqrt(err / norm) < 0.02);
+    }
+  }
+}
+
+TEST_CASE("quantize_u8 keeps 0 exact and maps the range onto 0..255") {
+  std::vector<float> x = {-1.f, 0.f, 0.5f, 3.f};
+  std::vector<uint8_t> q(4);
+  const auto p = bert::ops::quantize_u8(q.data(), x.data(), 4);
+  CHECK(q[0] == 0);
+  CHECK(q[3] == 255);
+  CHECK(q[1] == p.zero_point);
+  CHECK(std::abs(p.scale - 4.f / 255) < 1e-7);
+  std::vector<float> zeros(5, 0.f);
+  std::vector<uint8_t> qz(5);
+  const auto pz = bert::ops::quantize_u8(qz.data(), zeros.data(), 5);
+  CHECK(pz.scale > 0);
+  CHECK(qz[0] == pz.zero_point);
 }

@@ -1,0 +1,119 @@
+#include "ops/quantize.hpp"
+
+#include <immintrin.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace bert::ops {
+
+// Activation quantization runs before every int8 matmul and touches every input element twice, so
+// it must keep pace with VNNI: an AVX-512 path (picked at run time; the shipped build targets any
+// x86-64) split over the OpenMP threads oneDNN uses, and a scalar path with the same arithmetic:
+// q = clamp(round_half_even(x / scale + zero_point), 0, 255).
+
+namespace {
+
+bool has_avx512() {
+  static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+  return yes;
+}
+
+__attribute__((target("avx512f"))) void min_max_avx512(const float* x, size_t n, float& lo, float& hi) {
+  __m512 a = _mm512_setzero_ps(), b = _mm512_setzero_ps();  // the range always holds 0
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 v = _mm512_loadu_ps(x + i);
+    a = _mm512_min_ps(a, v);
+    b = _mm512_max_ps(b, v);
+  }
+  lo = _mm512_reduce_min_ps(a);
+  hi = _mm512_reduce_max_ps(b);
+  for (; i < n; ++i) lo = std::min(lo, x[i]), hi = std::max(hi, x[i]);
+}
+
+void min_max_scalar(const float* x, size_t n, float& lo, float& hi) {
+  lo = hi = 0.f;
+  for (size_t i = 0; i < n; ++i) lo = std::min(lo, x[i]), hi = std::max(hi, x[i]);
+}
+
+__attribute__((target("avx512f,avx512bw"))) void quantize_avx512(uint8_t* q, const float* x, size_t n, float inv,
+                                                                 float zero_point) {
+  const __m512 s = _mm512_set1_ps(inv), z = _mm512_set1_ps(zero_point);
+  const __m512i low = _mm512_setzero_si512(), high = _mm512_set1_epi32(255);
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 v = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), s, z);
+    const __m512i r = _mm512_min_epi32(_mm512_max_epi32(_mm512_cvtps_epi32(v), low), high);  // rounds half to even
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + i), _mm512_cvtepi32_epi8(r));
+  }
+  for (; i < n; ++i) q[i] = uint8_t(std::clamp(std::nearbyint(std::fma(x[i], inv, zero_point)), 0.f, 255.f));
+}
+
+void quantize_scalar(uint8_t* q, const float* x, size_t n, float inv, float zero_point) {
+  for (size_t i = 0; i < n; ++i) q[i] = uint8_t(std::clamp(std::nearbyint(std::fma(x[i], inv, zero_point)), 0.f, 255.f));
+}
+
+constexpr int kMaxThreads = 64;
+
+// How many OpenMP threads share an array of n elements: one for small arrays.
+int threads_for(size_t n) { return n >= (size_t(1) << 16) ? std::min(omp_get_max_threads(), kMaxThreads) : 1; }
+
+// Runs f(thread, begin, end) over [0, n) on the OpenMP threads, in chunks of whole cache lines.
+template <class F>
+void parallel_chunks(size_t n, F f) {
+  const int threads = threads_for(n);
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int t = 0; t < threads; ++t) {
+    const size_t per = (n / size_t(threads) + 15) / 16 * 16;
+    const size_t begin = std::min(n, per * size_t(t)), end = t == threads - 1 ? n : std::min(n, begin + per);
+    f(t, begin, end);
+  }
+}
+
+}  // namespace
+
+QuantParams quantize_u8(uint8_t* q, const float* x, size_t n) {
+  float los[kMaxThreads], his[kMaxThreads];
+  const bool fast = has_avx512();
+  parallel_chunks(n, [&](int t, size_t begin, size_t end) {
+    (fast ? min_max_avx512 : min_max_scalar)(x + begin, end - begin, los[t], his[t]);
+  });
+  float lo = 0.f, hi = 0.f;
+  for (int t = 0; t < threads_for(n); ++t) lo = std::min(lo, los[t]), hi = std::max(hi, his[t]);
+  QuantParams p{(hi - lo) / 255.f, 0};
+  if (!(p.scale > 0.f) || !std::isfinite(p.scale)) p.scale = 1.f;  // all zeros (or a non-finite input)
+  p.zero_point = int32_t(std::clamp(std::nearbyint(-lo / p.scale), 0.f, 255.f));
+  const float inv = 1.f / p.scale, zero = float(p.zero_point);
+  parallel_chunks(n, [&](int, size_t begin, size_t end) {
+    (fast ? quantize_avx512 : quantize_scalar)(q + begin, x + begin, end - begin, inv, zero);
+  });
+  return p;
+}
+
+void quantize_s8_rows(int8_t* q, float* scale, const float* w, int N, int K) {
+  for (int n = 0; n < N; ++n) {
+    const float* row = w + size_t(n) * K;
+    float m = 0.f;
+    for (int k = 0; k < K; ++k) m = std::max(m, std::fabs(row[k]));
+    scale[n] = m > 0.f ? m / 127.f : 1.f;
+    const float inv = 1.f / scale[n];
+    for (int k = 0; k < K; ++k) q[size_t(n) * K + k] = int8_t(std::clamp(std::nearbyint(row[k] * inv), -127.f, 127.f));
+  }
+}
+
+void dequantize_s8_rows(float* w, const int8_t* q, const float* scale, int N, int K) {
+  for (int n = 0; n < N; ++n)
+    for (int k = 0; k < K; ++k) w[size_t(n) * K + k] = scale[n] * float(q[size_t(n) * K + k]);
+}
+
+void row_sums_s8(int32_t* sums, const int8_t* q, int N, int K) {
+  for (int n = 0; n < N; ++n) {
+    int32_t s = 0;
+    for (int k = 0; k < K; ++k) s += q[size_t(n) * K + k];
+    sums[n] = s;
+  }
+}
+
+}  // namespace bert::ops
