@@ -128,8 +128,9 @@ uint64_t run_model_pipeline(const TextInputOptions& input, const ModelOptions& m
     }
     if (!c.fatal.empty()) throw bert::Error(bert::ErrorKind::ERROR_INPUT, c.fatal);
   };
-  // Two tokenizing threads keep ahead of the model; the model runs here, on oneDNN's threads.
-  bert::OrderedWorkers<bert::LineBatch, Chunk> pool(2, tokenize, process, 4);
+  // Two low-priority tokenizing threads keep ahead of the model, which runs here on oneDNN's threads
+  // and so never waits for the cores it was given.
+  bert::OrderedWorkers<bert::LineBatch, Chunk> pool(2, tokenize, process, 4, /*background=*/true);
   bert::LineReader reader(input.inputs);
   bert::LineBatch lines;
   const size_t chunk_lines = size_t(std::max(mo.batch_size * 8, 256));

@@ -8,6 +8,10 @@
 //   while (read(lines)) pool.submit(std::move(lines));
 //   pool.finish();
 #pragma once
+#include <sys/resource.h>  // setpriority
+#include <sys/syscall.h>   // SYS_gettid
+#include <unistd.h>        // syscall
+
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -25,12 +29,18 @@ class OrderedWorkers {
   using Work = std::function<Result(Batch&)>;
   using Emit = std::function<void(Result&)>;
 
-  // threads <= 1 runs everything on the caller's thread.
-  OrderedWorkers(int threads, Work work, Emit emit, int window = 0)
+  // threads <= 1 runs everything on the caller's thread. `background` workers run at the lowest
+  // scheduling priority: they fill the gaps of a caller whose own work keeps every core busy (the
+  // model's OpenMP threads), instead of taking cores from it.
+  OrderedWorkers(int threads, Work work, Emit emit, int window = 0, bool background = false)
       : work_(std::move(work)), emit_(std::move(emit)) {
     window_ = window > 0 ? size_t(window) : size_t(threads > 1 ? 4 * threads : 1);
     if (threads > 1)
-      for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
+      for (int i = 0; i < threads; ++i)
+        workers_.emplace_back([this, background] {
+          if (background) lower_this_thread_priority();
+          worker_loop();
+        });
   }
 
   ~OrderedWorkers() { stop(); }
@@ -55,6 +65,11 @@ class OrderedWorkers {
   }
 
  private:
+  static void lower_this_thread_priority() {
+    // Linux threads have their own nice value; setpriority takes a thread id.
+    ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 19);
+  }
+
   struct Slot {
     Batch batch;
     bool started = false;

@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# The benchmark harness (not a test): builds a Release bertctl with the bench programs, measures
+# bertctl, and — when ../shared/bench/peers.sh setup has installed them — ONNX Runtime, PyTorch and
+# Hugging Face tokenizers on the same shapes and weights in the same run, plus oneDNN's own matmul
+# rate on the model's shapes. Prints one JSON line per measurement and a table of ratios at the end.
+#
+# usage: bench/run.sh [SECTION...]     sections: tok base int8 minilm text start train (default: all)
+# env:   BERTCTL_SHARED (../shared), PEERS_DIR (~/.cache/bertctl-peers), THREADS (default 2),
+#        MIN_TIME (seconds per shape, default 3), BUILD (build directory, default build-bench)
+# Run it on a quiet machine; compare the ratios it prints (measured back to back), not absolutes.
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+shared=${BERTCTL_SHARED:-$repo/../shared}
+peers=${PEERS_DIR:-$HOME/.cache/bertctl-peers}
+threads=${THREADS:-2}
+min_time=${MIN_TIME:-3}
+build=${BUILD:-$repo/build-bench}
+work=$build/bench-data
+sections=("$@")
+[ ${#sections[@]} -gt 0 ] || sections=(tok base int8 minilm text start train)
+has() { local s; for s in "${sections[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
+log() { echo "bench: $*" >&2; }
+results=$work/results.jsonl
+
+# ---- build -------------------------------------------------------------------------------------
+cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBERTCTL_BUILD_BENCH=ON -DBERTCTL_BUILD_TESTS=OFF \
+  >/dev/null || exit 1
+cmake --build "$build" --target bertctl bench_forward bench_train >/dev/null || exit 1
+bertctl=$build/cmd/bertctl
+mkdir -p "$work"
+: >"$results"
+emit() { echo "$1" | tee -a "$results"; }  # one JSON line
+field() { grep -oE "\"$2\": ?[-0-9.e]+" <<<"$1" | head -1 | sed -E 's/.*: ?//'; }
+
+peer_ort=false peer_torch=false peer_tok=false
+[ -d "$peers/node_modules/onnxruntime-node" ] && [ -f "$peers/models/bert_base.onnx" ] && peer_ort=true
+[ -f "$peers/models/bert_base_state_dict.pt" ] && /usr/bin/python3 -c 'import torch' 2>/dev/null && peer_torch=true
+[ -d "$peers/node_modules/tokenizers" ] && peer_tok=true
+$peer_ort || log "ONNX Runtime not installed (run $shared/bench/peers.sh setup): no ORT ratios"
+openblas=$peers/openblas-omp/usr/lib/x86_64-linux-gnu/openblas-openmp
+
+# ---- models --------------------------------------------------------------------------------------
+vocab=$shared/vocab/bert-base-uncased.txt
+base=$work/bert-base.gguf base8=$work/bert-base-int8.gguf minilm=$work/minilm.gguf
+if [ ! -f "$base" ]; then
+  if [ -f "$peers/models/bert-base-random/config.json" ]; then  # the peers' weights: same model for everyone
+    "$bertctl" convert "$peers/models/bert-base-random" -o "$base" -q || exit 1
+  else
+    "$bertctl" init --vocab "$vocab" -o "$base" || exit 1
+  fi
+fi
+[ -f "$base8" ] || "$bertctl" convert "$base" -o "$base8" --dtype int8 || exit 1
+[ -f "$minilm" ] || "$bertctl" init --layers 6 --hidden 384 --heads 12 --intermediate 1536 --vocab "$vocab" -o "$minilm" ||
+  exit 1
+
+# ---- oneDNN's matmul rate on the model's linear shapes -----------------------------------------------
+peak_bin=$build/dnnl_peak
+[ -x "$peak_bin" ] || g++ -O2 -std=c++17 -fopenmp -o "$peak_bin" "$shared/bench/dnnl_peak.cpp" -ldnnl 2>/dev/null
+# peak DTYPE M: FLOP-weighted rate of one BERT-base layer's linears (4 × 768², 768×3072, 3072×768).
+peak() {
+  local dt=$1 m=$2
+  OMP_NUM_THREADS=$threads "$peak_bin" --no-probe --M "$m" --samples 5 --min-time 0.3 2>/dev/null |
+    awk -F, -v dt="$dt" '$1 == "matmul" && $2 == dt {
+      w = ($5 == 768 && $6 == 768) ? 4 : 1; f = 2 * $4 * $5 * $6 * w; flops += f; t += f / ($10 * 1e9) }
+      END { if (t > 0) printf "%.1f", flops / t / 1e9 }'
+}
+
+# ---- forward on fixed shapes ---------------------------------------------------------------------------
+# forward MODEL DTYPE ONNX SHAPES: bertctl, then ONNX Runtime on the same shapes.
+forward() {
+  local model=$1 dt=$2 onnx=$3 shapes=$4 line out
+  # Measure first, then the matmul peaks: nothing may run beside a measurement.
+  out=$("$build/bench/bench_forward" "$model" --threads "$threads" --shapes "$shapes" --min-time "$min_time")
+  while read -r line; do
+    local b s m p
+    b=$(field "$line" batch); s=$(field "$line" seq); m=$((b * s))
+    p=$(peak "$([ "$dt" = int8 ] && echo u8s8s32 || echo f32)" "$m")
+    emit "${line%\}},\"matmul_peak_gops\":${p:-null},\"model\":\"$(basename "$model")\"}"
+  done <<<"$out"
+  local line
+  if $peer_ort && [ -n "$onnx" ]; then
+    out=$(NODE_PATH=$peers/node_modules node "$shared/bench/ort_bench.mjs" --model "$onnx" --threads "$threads" \
+      --shapes "$shapes" --runs 5 --min-time "$min_time" 2>/dev/null)
+    while read -r line; do emit "$line"; done <<<"$out"
+  fi
+}
+has base && forward "$base" f32 "$peers/models/bert_base.onnx" 1x128,8x128,32x128,1x512
+has int8 && forward "$base8" int8 "$peers/models/bert_base_int8.onnx" 1x128,8x128,32x128
+has minilm && forward "$minilm" f32 "" 32x32
+if has base && $peer_torch; then
+  for sh in 1x128 8x128 32x128; do
+    out=$(LD_LIBRARY_PATH=$openblas /usr/bin/python3 "$shared/bench/bert_torch.py" infer --threads "$threads" \
+      --batch "${sh%x*}" --seq "${sh#*x}" --runs 3 --label openblas-omp 2>/dev/null)
+    emit "$out"
+  done
+fi
+
+# ---- real text: lines of the English corpus, 32 per batch, as a user pipes them ----------------------
+if has text; then
+  lines=$work/text-lines.txt
+  [ -f "$lines" ] || cat "$shared"/corpus/english/pg1342.txt "$shared"/corpus/english/pg2701.txt |
+    tr -d '\r' | grep -v '^[[:space:]]*$' | head -4096 >"$lines"
+  n=$(wc -l <"$lines")
+  for model in "$base" "$base8"; do
+    start=$(date +%s.%N)
+    "$bertctl" encode -m "$model" -b 32 -t "$threads" --max-length 128 "$lines" >/dev/null 2>&1
+    end=$(date +%s.%N)
+    emit "$(awk -v n="$n" -v s="$start" -v e="$end" -v m="$(basename "$model")" 'BEGIN {
+      printf "{\"impl\":\"bertctl\",\"bench\":\"real-text\",\"model\":\"%s\",\"lines\":%d,\"seconds\":%.3f,\"seq_per_s\":%.3f}", m, n, e - s, n / (e - s) }')"
+  done
+  if $peer_ort; then
+    # ONNX Runtime as its pipelines feed it: each batch of 32 consecutive lines padded to its longest.
+    shapes=$("$bertctl" tokenize --vocab "$vocab" --format ids --max-length 128 "$lines" |
+      awk '{ if (NF > mx) mx = NF } NR % 32 == 0 { print mx; mx = 0 } END { if (NR % 32) print mx }' |
+      sort -n | uniq -c | awk '{ printf "%s%d:%d", (NR > 1 ? "," : ""), $2, $1 }')
+    total=0
+    distinct=$(tr ',' '\n' <<<"$shapes" | cut -d: -f1 | awk '{ printf "%s32x%d", (NR > 1 ? "," : ""), $1 }')
+    times=$(NODE_PATH=$peers/node_modules node "$shared/bench/ort_bench.mjs" --model "$peers/models/bert_base.onnx" \
+      --threads "$threads" --shapes "$distinct" --runs 3 --min-time 0 --warmup 1 2>/dev/null |
+      sed -E 's/.*"seq":([0-9]+).*"median_ms":([0-9.]+).*/\1 \2/')
+    total=$(awk -v shapes="$shapes" 'BEGIN { n = split(shapes, a, ","); for (i = 1; i <= n; i++) { split(a[i], b, ":"); c[b[1]] = b[2] } }
+      { t += c[$1] * $2 } END { printf "%.3f", t / 1000 }' <<<"$times")
+    emit "{\"peer\":\"onnxruntime-node\",\"bench\":\"real-text\",\"lines\":$n,\"seconds\":$total,\"seq_per_s\":$(awk -v n="$n" -v t="$total" 'BEGIN { printf "%.3f", n / t }')}"
+  fi
+fi
+
+# ---- start-up: process start to the first output line of classify, one line ---------------------------
+if has start; then
+  cls=$work/bert-base-cls.gguf cls8=$work/bert-base-cls-int8.gguf
+  [ -f "$cls" ] || "$bertctl" init --vocab "$vocab" --labels negative,positive -o "$cls" >/dev/null
+  [ -f "$cls8" ] || "$bertctl" convert "$cls" -o "$cls8" --dtype int8 >/dev/null
+  for model in "$cls" "$cls8"; do
+    echo "warm the page cache" | "$bertctl" classify -m "$model" >/dev/null
+    best=
+    for i in 1 2 3 4 5; do
+      s=$(date +%s.%N)
+      echo "This is a fine sentence to classify." | "$bertctl" classify -m "$model" -t "$threads" | head -1 >/dev/null
+      e=$(date +%s.%N)
+      best=$(awk -v a="$best" -v s="$s" -v e="$e" 'BEGIN { t = e - s; if (a == "" || t < a) a = t; printf "%.4f", a }')
+    done
+    rss=$( (echo "This is a fine sentence." | /usr/bin/time -f '%M' "$bertctl" classify -m "$model" >/dev/null) 2>&1 | tail -1)
+    emit "{\"impl\":\"bertctl\",\"bench\":\"first-line\",\"model\":\"$(basename "$model")\",\"seconds_best_of_5\":$best,\"peak_rss_kb\":$rss}"
+  done
+fi
+
+# ---- fine-tuning step -------------------------------------------------------------------------------------
+if has train; then
+  emit "$("$build/bench/bench_train" --config small --batch 32 --seq 128 --threads "$threads" --steps 5)"
+  emit "$("$build/bench/bench_train" --config base --batch 8 --seq 128 --threads "$threads" --steps 3)"
+  if $peer_torch; then
+    for cfg in "small 32" "base 8"; do
+      set -- $cfg
+      out=$( (LD_LIBRARY_PATH=$openblas /usr/bin/time -f 'peak_rss_kb %M' /usr/bin/python3 "$shared/bench/bert_torch.py" train \
+        --config "$1" --threads "$threads" --batch "$2" --seq 128 --steps 3 --warmup 1 --label openblas-omp) 2>&1)
+      emit "$(grep '^{' <<<"$out" | sed -E "s/\}$/, \"peak_rss_kb\": $(grep -oE 'peak_rss_kb [0-9]+' <<<"$out" | cut -d' ' -f2)}/")"
+    done
+  fi
+fi
+
+# ---- tokenizer ---------------------------------------------------------------------------------------------
+if has tok; then
+  out=$(REPS=3 bash "$repo/bench/tokenizer_bench.sh" "$bertctl" | grep '^{')
+  while read -r l; do emit "$l"; done <<<"$out"
+fi
+
+# ---- summary -----------------------------------------------------------------------------------------------
+echo
+echo "== summary (ratios from this run; >1 means bertctl is faster) =="
+awk '
+  function num(line, key,   m) { if (match(line, "\"" key "\": ?[-0-9.e]+")) { m = substr(line, RSTART, RLENGTH); sub(/.*: ?/, "", m); return m + 0 } return -1 }
+  function str(line, key,   m) { if (match(line, "\"" key "\":\"[^\"]*\"")) { m = substr(line, RSTART, RLENGTH); sub(/.*:"/, "", m); sub(/"$/, "", m); return m } return "" }
+  /"impl":"bertctl"/ && /"median_ms"/ {
+    k = str($0, "dtype") " " num($0, "batch") "x" num($0, "seq") " " str($0, "model")
+    ours[k] = num($0, "seq_per_s"); gf[k] = num($0, "gflops"); pk[k] = num($0, "matmul_peak_gops"); order[++n] = k }
+  /"peer":"onnxruntime-node"/ && /"median_ms"/ {
+    dt = ($0 ~ /int8/) ? "I8" : "F32"; ort[dt " " num($0, "batch") "x" num($0, "seq")] = num($0, "seq_per_s") }
+  /"peer": "pytorch"/ && /"infer"|"mode": "fp32"/ && /"median_ms"/ { torch["F32 " num($0, "batch") "x" num($0, "seq")] = num($0, "seq_per_s") }
+  /"bench":"real-text"/ { if ($0 ~ /bertctl/) text[str($0, "model")] = num($0, "seq_per_s"); else text["ort"] = num($0, "seq_per_s") }
+  /"bench":"first-line"/ { printf "first output line, %-26s %.3f s, peak RSS %d MB\n", str($0, "model"), num($0, "seconds_best_of_5"), num($0, "peak_rss_kb") / 1024 }
+  /"cmd":"train"/ && /bertctl/ { tr[str($0, "config")] = num($0, "examples_per_s"); trm[str($0, "config")] = num($0, "peak_rss_mb") }
+  /"cmd": "train"/ { pt[str($0, "config")] = num($0, "examples_per_s"); ptm[str($0, "config")] = num($0, "peak_rss_kb") / 1024 }
+  /"tool":"bertctl"/ { tok[num($0, "threads")] = num($0, "median_MBps") }
+  /"peer": "tokenizers \(rust/ { rust[num($0, "rayon_threads")] = num($0, "median_MBps") }
+  END {
+    for (i = 1; i <= n; i++) { k = order[i]; split(k, p, " "); key = p[1] " " p[2]
+      printf "forward %-34s %7.2f seq/s  %6.1f G(FL)OP/s = %3.0f%% of matmul", k, ours[k], gf[k], pk[k] > 0 ? 100 * gf[k] / pk[k] : 0
+      if (key in ort) printf "  vs ORT %.2fx", ours[k] / ort[key]
+      if (key in torch) printf "  vs PyTorch %.2fx", ours[k] / torch[key]
+      printf "\n" }
+    for (m in text) if (m != "ort") printf "real text %-26s %7.2f seq/s%s\n", m, text[m], ("ort" in text) ? sprintf("  vs ORT (padded batches) %.2fx", text[m] / text["ort"]) : ""
+    for (c in tr) printf "train %-6s %6.2f examples/s, peak %d MB%s\n", c, tr[c], trm[c], (c in pt) ? sprintf("  vs PyTorch %.2fx (peak %d MB)", tr[c] / pt[c], ptm[c]) : ""
+    for (t in tok) printf "tokenize %d thread(s) %6.1f MB/s%s\n", t, tok[t], (t in rust) ? sprintf("  vs HF Rust %.1fx", tok[t] / rust[t]) : ""
+  }' "$results"
