@@ -96,10 +96,11 @@ if has base && $peer_torch; then
 fi
 
 # ---- real text: lines of the English corpus, 32 per batch, as a user pipes them ----------------------
+# Every 113th non-empty line of all 35 books (prose, verse, plays): about 4,100 lines of mixed length.
 if has text; then
   lines=$work/text-lines.txt
-  [ -f "$lines" ] || cat "$shared"/corpus/english/pg1342.txt "$shared"/corpus/english/pg2701.txt |
-    tr -d '\r' | grep -v '^[[:space:]]*$' | head -4096 >"$lines"
+  [ -f "$lines" ] || cat "$shared"/corpus/english/*.txt | tr -d '\r' | grep -v '^[[:space:]]*$' |
+    awk 'NR % 113 == 0' >"$lines"
   n=$(wc -l <"$lines")
   for model in "$base" "$base8"; do
     start=$(date +%s.%N)
@@ -167,23 +168,28 @@ fi
 echo
 echo "== summary (ratios from this run; >1 means bertctl is faster) =="
 awk '
-  function num(line, key,   m) { if (match(line, "\"" key "\": ?[-0-9.e]+")) { m = substr(line, RSTART, RLENGTH); sub(/.*: ?/, "", m); return m + 0 } return -1 }
-  function str(line, key,   m) { if (match(line, "\"" key "\":\"[^\"]*\"")) { m = substr(line, RSTART, RLENGTH); sub(/.*:"/, "", m); sub(/"$/, "", m); return m } return "" }
+  # JSON fields from the producers (ours compact, Python and Node with spaces), numbers maybe quoted.
+  function num(line, key,   m) {
+    if (match(line, "\"" key "\": ?\"?[-0-9.e]+")) { m = substr(line, RSTART, RLENGTH); sub(/.*: ?"?/, "", m); return m + 0 }
+    return -1 }
+  function str(line, key,   m) {
+    if (match(line, "\"" key "\": ?\"[^\"]*\"")) { m = substr(line, RSTART, RLENGTH); sub(/.*: ?"/, "", m); sub(/"$/, "", m); return m }
+    return "" }
   /"impl":"bertctl"/ && /"median_ms"/ {
     k = str($0, "dtype") " " num($0, "batch") "x" num($0, "seq") " " str($0, "model")
     ours[k] = num($0, "seq_per_s"); gf[k] = num($0, "gflops"); pk[k] = num($0, "matmul_peak_gops"); order[++n] = k }
   /"peer":"onnxruntime-node"/ && /"median_ms"/ {
     dt = ($0 ~ /int8/) ? "I8" : "F32"; ort[dt " " num($0, "batch") "x" num($0, "seq")] = num($0, "seq_per_s") }
-  /"peer": "pytorch"/ && /"infer"|"mode": "fp32"/ && /"median_ms"/ { torch["F32 " num($0, "batch") "x" num($0, "seq")] = num($0, "seq_per_s") }
+  /"peer": "pytorch", "mode": "fp32"/ && /"median_ms"/ { torch["F32 " num($0, "batch") "x" num($0, "seq")] = num($0, "seq_per_s") }
   /"bench":"real-text"/ { if ($0 ~ /bertctl/) text[str($0, "model")] = num($0, "seq_per_s"); else text["ort"] = num($0, "seq_per_s") }
   /"bench":"first-line"/ { printf "first output line, %-26s %.3f s, peak RSS %d MB\n", str($0, "model"), num($0, "seconds_best_of_5"), num($0, "peak_rss_kb") / 1024 }
-  /"cmd":"train"/ && /bertctl/ { tr[str($0, "config")] = num($0, "examples_per_s"); trm[str($0, "config")] = num($0, "peak_rss_mb") }
-  /"cmd": "train"/ { pt[str($0, "config")] = num($0, "examples_per_s"); ptm[str($0, "config")] = num($0, "peak_rss_kb") / 1024 }
+  /"impl":"bertctl","cmd":"train"/ { tr[str($0, "config")] = num($0, "examples_per_s"); trm[str($0, "config")] = num($0, "peak_rss_mb") }
+  /"peer": "pytorch", "cmd": "train"/ { pt[str($0, "config")] = num($0, "examples_per_s"); ptm[str($0, "config")] = num($0, "peak_rss_kb") / 1024 }
   /"tool":"bertctl"/ { tok[num($0, "threads")] = num($0, "median_MBps") }
   /"peer": "tokenizers \(rust/ { rust[num($0, "rayon_threads")] = num($0, "median_MBps") }
   END {
     for (i = 1; i <= n; i++) { k = order[i]; split(k, p, " "); key = p[1] " " p[2]
-      printf "forward %-34s %7.2f seq/s  %6.1f G(FL)OP/s = %3.0f%% of matmul", k, ours[k], gf[k], pk[k] > 0 ? 100 * gf[k] / pk[k] : 0
+      printf "forward %-34s %7.2f seq/s  %6.1f G(FL)OP/s = %3.0f%% of matmul", k, ours[k], gf[k], (pk[k] > 0 ? 100 * gf[k] / pk[k] : 0)
       if (key in ort) printf "  vs ORT %.2fx", ours[k] / ort[key]
       if (key in torch) printf "  vs PyTorch %.2fx", ours[k] / torch[key]
       printf "\n" }
