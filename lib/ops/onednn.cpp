@@ -178,11 +178,23 @@ struct PackedInt8 {
   std::vector<int32_t> row_sums;
 };
 
+// An int8 layer called kSpecializeAfter times at one shape gets a primitive of its own, with its
+// per-channel weight scales fixed in the primitive (brgemm applies fixed scales for free, runtime
+// per-channel factors as a binary post-op); shapes that come and go share the generic primitive,
+// so varying lengths do not pay primitive creation for every layer.
+constexpr int kSpecializeAfter = 2;
+
 struct PackedWeights::Impl {
   PrimitiveCache<PackedWeight> cache;
   PrimitiveCache<PackedInt8> int8;
+  PrimitiveCache<MatmulEntry> specialized;
   std::mutex mutex;
   std::unordered_map<const float*, int64_t> rows;
+  std::unordered_map<std::string, int> shape_calls;
+  bool hot(const std::string& key) {
+    std::lock_guard lock(mutex);
+    return ++shape_calls[key] > kSpecializeAfter;
+  }
   bool ready(const float* weight, int M) {
     std::lock_guard lock(mutex);
     int64_t& r = rows[weight];
@@ -246,6 +258,28 @@ PackedInt8& packed_int8(PackedWeights& store, const LinearEntry& e, const int8_t
   });
 }
 
+// The layer's own primitive for a hot shape: fixed output scales w_scale[n], then ×x_scale (1×1),
+// + c (1×N), residual, activation; it reads the same packed weights as the generic one.
+MatmulEntry* specialized_int8(PackedWeights& store, const LinearEntry& generic, const LinearWeights& w, int M,
+                              Activation act, bool residual) {
+  const int K = w.in_features, N = w.out_features;
+  std::string key = fmt::format("{}:{}:{}:{}", static_cast<const void*>(w.weight_s8), M, int(act), residual);
+  if (!store.impl().hot(key)) return nullptr;
+  return &store.impl().specialized.get(key, [&] {
+    memory::desc x({M, K}, dt::u8, dims{K, 1});
+    memory::desc y = plain({M, N});
+    dnnl::post_ops po;
+    po.append_binary(algorithm::binary_mul, plain({1, 1}));
+    po.append_binary(algorithm::binary_add, plain({1, N}));
+    if (residual) po.append_binary(algorithm::binary_add, y);
+    if (act != Activation::ACT_NONE) po.append_eltwise(1.f, eltwise_algorithm(act), 0.f, 0.f);
+    dnnl::primitive_attr attr;
+    attr.set_output_scales(1 << 1, std::vector<float>(w.weight_scale, w.weight_scale + N));
+    attr.set_post_ops(po);
+    return make_matmul(x, generic.mm.pd.weights_desc(), nullptr, y, attr);
+  });
+}
+
 void linear_forward_int8(float* y, const float* x, const LinearWeights& w, int M, Activation act,
                          const float* residual) {
   BERT_CHECK(w.packed != nullptr && w.weight_scale != nullptr);
@@ -262,13 +296,16 @@ void linear_forward_int8(float* y, const float* x, const LinearWeights& w, int M
     a[size_t(n)] = q.scale * w.weight_scale[n];
     c[size_t(n)] = (w.bias ? w.bias[n] : 0.f) - a[size_t(n)] * float(q.zero_point) * float(pw.row_sums[size_t(n)]);
   }
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, mem(memory::desc({M, K}, dt::u8, dims{K, 1}), xq.data())},
-                                       {DNNL_ARG_WEIGHTS, pw.packed},
-                                       {DNNL_ARG_DST, mem(plain({M, N}), y)},
-                                       {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, mem(plain({1, N}), a.data())},
-                                       {DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1, mem(plain({1, N}), c.data())}};
+  MatmulEntry* own = specialized_int8(*w.packed, e, w, M, act, residual != nullptr);
+  std::unordered_map<int, memory> args{
+      {DNNL_ARG_SRC, mem(memory::desc({M, K}, dt::u8, dims{K, 1}), xq.data())},
+      {DNNL_ARG_WEIGHTS, pw.packed},
+      {DNNL_ARG_DST, mem(plain({M, N}), y)},
+      {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
+       own ? mem(plain({1, 1}), &q.scale) : mem(plain({1, N}), a.data())},
+      {DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1, mem(plain({1, N}), c.data())}};
   if (residual) args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(2) | DNNL_ARG_SRC_1, mem(plain({M, N}), residual));
-  run(e.mm.prim, args);
+  run(own ? own->prim : e.mm.prim, args);
 }
 
 }  // namespace

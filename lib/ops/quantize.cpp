@@ -60,35 +60,37 @@ constexpr int kMaxThreads = 64;
 // How many OpenMP threads share an array of n elements: one for small arrays.
 int threads_for(size_t n) { return n >= (size_t(1) << 16) ? std::min(omp_get_max_threads(), kMaxThreads) : 1; }
 
-// Runs f(thread, begin, end) over [0, n) on the OpenMP threads, in chunks of whole cache lines.
-template <class F>
-void parallel_chunks(size_t n, F f) {
-  const int threads = threads_for(n);
-#pragma omp parallel for num_threads(threads) schedule(static)
-  for (int t = 0; t < threads; ++t) {
-    const size_t per = (n / size_t(threads) + 15) / 16 * 16;
-    const size_t begin = std::min(n, per * size_t(t)), end = t == threads - 1 ? n : std::min(n, begin + per);
-    f(t, begin, end);
-  }
+QuantParams params_for(float lo, float hi) {
+  QuantParams p{(hi - lo) / 255.f, 0};
+  if (!(p.scale > 0.f) || !std::isfinite(p.scale)) p.scale = 1.f;  // all zeros (or a non-finite input)
+  p.zero_point = int32_t(std::clamp(std::nearbyint(-lo / p.scale), 0.f, 255.f));
+  return p;
 }
 
 }  // namespace
 
+// One parallel region: each thread finds the range of its own chunk, the threads meet, and each
+// quantizes the chunk it just read (still in its cache) with the common range.
 QuantParams quantize_u8(uint8_t* q, const float* x, size_t n) {
   float los[kMaxThreads], his[kMaxThreads];
   const bool fast = has_avx512();
-  parallel_chunks(n, [&](int t, size_t begin, size_t end) {
+  const int threads = threads_for(n);
+  QuantParams p{};
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num(), count = omp_get_num_threads();
+    const size_t per = (n / size_t(count) + 15) / 16 * 16;
+    const size_t begin = std::min(n, per * size_t(t)), end = t == count - 1 ? n : std::min(n, begin + per);
     (fast ? min_max_avx512 : min_max_scalar)(x + begin, end - begin, los[t], his[t]);
-  });
-  float lo = 0.f, hi = 0.f;
-  for (int t = 0; t < threads_for(n); ++t) lo = std::min(lo, los[t]), hi = std::max(hi, his[t]);
-  QuantParams p{(hi - lo) / 255.f, 0};
-  if (!(p.scale > 0.f) || !std::isfinite(p.scale)) p.scale = 1.f;  // all zeros (or a non-finite input)
-  p.zero_point = int32_t(std::clamp(std::nearbyint(-lo / p.scale), 0.f, 255.f));
-  const float inv = 1.f / p.scale, zero = float(p.zero_point);
-  parallel_chunks(n, [&](int, size_t begin, size_t end) {
-    (fast ? quantize_avx512 : quantize_scalar)(q + begin, x + begin, end - begin, inv, zero);
-  });
+#pragma omp barrier
+#pragma omp single
+    {
+      float lo = 0.f, hi = 0.f;
+      for (int i = 0; i < count; ++i) lo = std::min(lo, los[i]), hi = std::max(hi, his[i]);
+      p = params_for(lo, hi);
+    }  // the implicit barrier publishes p
+    (fast ? quantize_avx512 : quantize_scalar)(q + begin, x + begin, end - begin, 1.f / p.scale, float(p.zero_point));
+  }
   return p;
 }
 
