@@ -92,7 +92,8 @@ void Encoder::allocate(int B, int T, bool training) {
   // The buffers are laid out for exactly (B, T) in one arena, which only grows: a shape that fits
   // reuses it without touching the allocator.
   const size_t M = size_t(B) * T, C = config_.hidden_size, I = config_.intermediate_size;
-  const size_t P = size_t(attention_chunk(B, T)) * config_.num_attention_heads * T * T;
+  size_t P = size_t(attention_chunk(B, T)) * config_.num_attention_heads * T * T;
+  if (bf16_attention()) P += P / 2 + 16;  // bf16 probabilities beside the f32 scores
   const bool attn_drop = training && config_.attention_probs_dropout_prob > 0;
   const bool hidden_drop = training && config_.hidden_dropout_prob > 0;
   const int L = training ? config_.num_hidden_layers : 1;
@@ -199,17 +200,27 @@ void Encoder::layer_forward(int l, LayerActivations& a, bool training) {
   // Q, K and V in one matmul: the three weights are adjacent, a (3C, C) matrix.
   const QuantizedWeights::Layer* q = quantized_ ? &quantized_->layers[size_t(l)] : nullptr;
   auto quant = [&](QuantizedLinear QuantizedWeights::Layer::*member) { return q ? q->*member : QuantizedLinear{}; };
-  ops::linear_forward(a.qkv, a.input, linear(w.query_weight, w.query_bias, C, 3 * C, quant(&QuantizedWeights::Layer::qkv)),
-                      M);
+  // int8 models on CPUs with AVX512-BF16 keep q, k, v in bfloat16 (in the same buffer) for attention.
+  const bool bf16 = bf16_attention() && right_padded_;
+  uint16_t* qkv_bf16 = reinterpret_cast<uint16_t*>(a.qkv);
+  if (bf16)
+    ops::linear_forward_bf16(qkv_bf16, a.input,
+                             linear(w.query_weight, w.query_bias, C, 3 * C, quant(&QuantizedWeights::Layer::qkv)), M);
+  else
+    ops::linear_forward(a.qkv, a.input,
+                        linear(w.query_weight, w.query_bias, C, 3 * C, quant(&QuantizedWeights::Layer::qkv)), M);
   const ops::AttentionShape shape{B_, T_, config_.num_attention_heads, config_.head_dim()};
   if (a.attention_dropout)
     make_dropout_mask(a.attention_dropout, size_t(B_) * shape.H * T_ * T_, config_.attention_probs_dropout_prob,
                       site + 1);
   // Inference runs right-padded batches one sequence at a time over its real tokens (no mask, no
   // work on padding, scores of one sequence in memory); training keeps every score for backward.
-  if (!training_capable_ && right_padded_) {
-    ops::attention_forward_varlen(a.context, a.attention_probs, a.qkv, lengths_.data(), shape,
-                                  size_t(attention_chunk(B_, T_)) * shape.H * T_ * T_);
+  const size_t scratch_floats = size_t(attention_chunk(B_, T_)) * shape.H * T_ * T_;
+  if (bf16) {
+    ops::attention_forward_varlen_bf16(a.context, a.attention_probs, qkv_bf16, lengths_.data(), shape,
+                                       scratch_floats + scratch_floats / 2);
+  } else if (!training_capable_ && right_padded_) {
+    ops::attention_forward_varlen(a.context, a.attention_probs, a.qkv, lengths_.data(), shape, scratch_floats);
   } else {
     const int chunk = attention_chunk(B_, T_);
     for (int b = 0; b < B_; b += chunk) {

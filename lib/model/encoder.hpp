@@ -84,6 +84,8 @@ class Encoder {
   void allocate(int B, int T, bool training);
   // Sequences whose attention scores are computed at once (all of them when training).
   int attention_chunk(int B, int T) const;
+  // int8 inference on a CPU with native bfloat16 runs attention in bfloat16.
+  bool bf16_attention() const { return quantized_ != nullptr && ops::has_native_bf16(); }
   static constexpr size_t kAttentionScratchBytes = 16 << 20;
   void embeddings_forward(const EncoderInput& in, bool training);
   void layer_forward(int l, LayerActivations& a, bool training);

@@ -132,7 +132,7 @@ std::string md_key(const memory::desc& md) {
   for (auto d : md.dims()) k += fmt::format("{},", d);
   k += ":";
   for (int i = 0; i < md.data.ndims; ++i) k += fmt::format("{},", md.data.format_desc.blocking.strides[i]);
-  k += fmt::format(":{}", int(md.data.format_kind));
+  k += fmt::format(":{}:{}", int(md.data.format_kind), int(md.data.data_type));
   for (int i = 0; i < md.data.format_desc.blocking.inner_nblks; ++i)
     k += fmt::format("/{}x{}", md.data.format_desc.blocking.inner_idxs[i],
                      md.data.format_desc.blocking.inner_blks[i]);
@@ -228,16 +228,16 @@ memory packed_weight(PackedWeights& store, const LinearEntry& e, const float* we
 // u8 activations × s8 weights → f32: dst = acc·a[n] + c[n] (+ residual, then act), where
 // a[n] = x_scale·w_scale[n] and c[n] = bias[n] − a[n]·zero_point·Σ_k w[n][k]. Both are runtime
 // binary post-ops, so one primitive per shape serves every layer (brgemm takes no runtime scales).
-LinearEntry& int8_linear_entry(int M, int K, int N, Activation act, bool residual) {
-  std::string key = fmt::format("lin8:{}:{}:{}:{}:{}", M, K, N, int(act), residual);
+LinearEntry& int8_linear_entry(int M, int K, int N, Activation act, bool residual, dt out = dt::f32) {
+  std::string key = fmt::format("lin8:{}:{}:{}:{}:{}:{}", M, K, N, int(act), residual, int(out));
   return linear_cache.get(key, [&] {
     memory::desc x({M, K}, dt::u8, dims{K, 1});
     memory::desc w({K, N}, dt::s8, memory::format_tag::any);
-    memory::desc y = plain({M, N});
+    memory::desc y({M, N}, out, dims{N, 1});
     dnnl::post_ops po;
     po.append_binary(algorithm::binary_mul, plain({1, N}));
     po.append_binary(algorithm::binary_add, plain({1, N}));
-    if (residual) po.append_binary(algorithm::binary_add, y);
+    if (residual) po.append_binary(algorithm::binary_add, plain({M, N}));
     if (act != Activation::ACT_NONE) po.append_eltwise(1.f, eltwise_algorithm(act), 0.f, 0.f);
     dnnl::primitive_attr attr;
     attr.set_post_ops(po);
@@ -261,17 +261,18 @@ PackedInt8& packed_int8(PackedWeights& store, const LinearEntry& e, const int8_t
 // The layer's own primitive for a hot shape: fixed output scales w_scale[n], then ×x_scale (1×1),
 // + c (1×N), residual, activation; it reads the same packed weights as the generic one.
 MatmulEntry* specialized_int8(PackedWeights& store, const LinearEntry& generic, const LinearWeights& w, int M,
-                              Activation act, bool residual) {
+                              Activation act, bool residual, dt out) {
   const int K = w.in_features, N = w.out_features;
-  std::string key = fmt::format("{}:{}:{}:{}", static_cast<const void*>(w.weight_s8), M, int(act), residual);
+  std::string key =
+      fmt::format("{}:{}:{}:{}:{}", static_cast<const void*>(w.weight_s8), M, int(act), residual, int(out));
   if (!store.impl().hot(key)) return nullptr;
   return &store.impl().specialized.get(key, [&] {
     memory::desc x({M, K}, dt::u8, dims{K, 1});
-    memory::desc y = plain({M, N});
+    memory::desc y({M, N}, out, dims{N, 1});
     dnnl::post_ops po;
     po.append_binary(algorithm::binary_mul, plain({1, 1}));
     po.append_binary(algorithm::binary_add, plain({1, N}));
-    if (residual) po.append_binary(algorithm::binary_add, y);
+    if (residual) po.append_binary(algorithm::binary_add, plain({M, N}));
     if (act != Activation::ACT_NONE) po.append_eltwise(1.f, eltwise_algorithm(act), 0.f, 0.f);
     dnnl::primitive_attr attr;
     attr.set_output_scales(1 << 1, std::vector<float>(w.weight_scale, w.weight_scale + N));
@@ -280,8 +281,9 @@ MatmulEntry* specialized_int8(PackedWeights& store, const LinearEntry& generic, 
   });
 }
 
-void linear_forward_int8(float* y, const float* x, const LinearWeights& w, int M, Activation act,
-                         const float* residual) {
+// y is f32 (M,N), or bf16 when out == bf16.
+void linear_forward_int8(void* y, const float* x, const LinearWeights& w, int M, Activation act,
+                         const float* residual, dt out = dt::f32) {
   BERT_CHECK(w.packed != nullptr && w.weight_scale != nullptr);
   const int K = w.in_features, N = w.out_features;
   thread_local std::vector<uint8_t> xq;
@@ -290,17 +292,17 @@ void linear_forward_int8(float* y, const float* x, const LinearWeights& w, int M
   a.resize(size_t(N));
   c.resize(size_t(N));
   const QuantParams q = quantize_u8(xq.data(), x, size_t(M) * K);
-  LinearEntry& e = int8_linear_entry(M, K, N, act, residual != nullptr);
+  LinearEntry& e = int8_linear_entry(M, K, N, act, residual != nullptr, out);
   PackedInt8& pw = packed_int8(*w.packed, e, w.weight_s8, K, N);
   for (int n = 0; n < N; ++n) {
     a[size_t(n)] = q.scale * w.weight_scale[n];
     c[size_t(n)] = (w.bias ? w.bias[n] : 0.f) - a[size_t(n)] * float(q.zero_point) * float(pw.row_sums[size_t(n)]);
   }
-  MatmulEntry* own = specialized_int8(*w.packed, e, w, M, act, residual != nullptr);
+  MatmulEntry* own = specialized_int8(*w.packed, e, w, M, act, residual != nullptr, out);
   std::unordered_map<int, memory> args{
       {DNNL_ARG_SRC, mem(memory::desc({M, K}, dt::u8, dims{K, 1}), xq.data())},
       {DNNL_ARG_WEIGHTS, pw.packed},
-      {DNNL_ARG_DST, mem(plain({M, N}), y)},
+      {DNNL_ARG_DST, mem(memory::desc({M, N}, out, dims{N, 1}), y)},
       {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
        own ? mem(plain({1, 1}), &q.scale) : mem(plain({1, N}), a.data())},
       {DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1, mem(plain({1, N}), c.data())}};
@@ -311,6 +313,16 @@ void linear_forward_int8(float* y, const float* x, const LinearWeights& w, int M
 }  // namespace
 
 void set_num_threads(int threads) { omp_set_num_threads(threads > 0 ? threads : 1); }
+
+void linear_forward_bf16(uint16_t* y, const float* x, const LinearWeights& w, int M) {
+  BERT_CHECK(w.weight_s8 != nullptr);
+  linear_forward_int8(y, x, w, M, Activation::ACT_NONE, nullptr, dt::bf16);
+}
+
+bool has_native_bf16() {
+  static const bool yes = __builtin_cpu_supports("avx512bf16");
+  return yes;
+}
 int num_threads() { return omp_get_max_threads(); }
 
 void linear_forward(float* y, const float* x, const LinearWeights& w, int M, Activation act,
@@ -614,6 +626,64 @@ void attention_forward_varlen(float* ctx, float* scratch_probs, const float* qkv
     for (int j = b; j < b + k; ++j)  // padding rows: finite and unused
       std::memset(ctx + (size_t(j) * s.T + n) * C, 0, size_t(s.T - n) * C * sizeof(float));
     b += k;
+  }
+}
+
+namespace {
+
+// softmax over rows of f32 scores into bf16 probabilities.
+struct SoftmaxBf16Entry {
+  dnnl::softmax_v2_forward prim;
+};
+PrimitiveCache<SoftmaxBf16Entry> softmax_bf16_cache;
+
+void softmax_to_bf16(uint16_t* y, const float* x, int rows, int cols) {
+  memory::desc src = plain({rows, cols}), dst({rows, cols}, dt::bf16, dims{cols, 1});
+  SoftmaxBf16Entry& e = softmax_bf16_cache.get(fmt::format("smbf:{}:{}", rows, cols), [&] {
+    dnnl::softmax_v2_forward::primitive_desc pd(
+        dnnl::softmax_v2_forward::desc(dnnl::prop_kind::forward_inference, algorithm::softmax_accurate, src, dst, 1),
+        rt().engine);
+    return SoftmaxBf16Entry{dnnl::softmax_v2_forward(pd)};
+  });
+  run(e.prim, {{DNNL_ARG_SRC, mem(src, x)}, {DNNL_ARG_DST, mem(dst, y)}});
+}
+
+}  // namespace
+
+void attention_forward_varlen_bf16(float* ctx, float* scratch, const uint16_t* qkv, const int* lengths,
+                                   const AttentionShape& s, size_t scratch_floats) {
+  const memory::dim C = s.H * s.D, H = s.H, D = s.D, S = s.T;
+  const float scale = 1.f / std::sqrt(float(s.D));
+  for (int b = 0; b < s.B;) {
+    const memory::dim n = std::clamp(lengths[b], 0, s.T);
+    const size_t per_sequence = std::max<size_t>(1, size_t(H) * n * n);
+    memory::dim k = 1;  // sequences of one length run together, scores and probabilities fitting
+    while (b + k < s.B && std::clamp(lengths[b + k], 0, s.T) == n && size_t(k + 1) * per_sequence * 3 / 2 <= scratch_floats)
+      ++k;
+    if (n > 0) {
+      const uint16_t* q = qkv + size_t(b) * S * 3 * C;
+      float* scores = scratch;
+      uint16_t* probs = reinterpret_cast<uint16_t*>(scratch + size_t(k) * per_sequence);
+      memory::desc qd({k, H, n, D}, dt::bf16, dims{S * 3 * C, D, 3 * C, 1});
+      memory::desc ktd({k, H, D, n}, dt::bf16, dims{S * 3 * C, D, 1, 3 * C});
+      memory::desc sd = plain({k, H, n, n}), pd({k, H, n, n}, dt::bf16, dims{H * n * n, n * n, n, 1});
+      memory::desc cd({k, H, n, D}, dt::f32, dims{S * C, D, C, 1});
+      MatmulEntry& qk = matmul_cache.get(fmt::format("qkbf:{}|{}|{}", md_key(qd), md_key(ktd), n), [&] {
+        dnnl::primitive_attr attr;
+        attr.set_output_scales(0, {scale});
+        return make_matmul(qd, ktd, nullptr, sd, attr);
+      });
+      run(qk.prim, {{DNNL_ARG_SRC, mem(qd, q)}, {DNNL_ARG_WEIGHTS, mem(ktd, q + C)}, {DNNL_ARG_DST, mem(sd, scores)}});
+      softmax_to_bf16(probs, scores, int(k * H * n), int(n));
+      MatmulEntry& pv = matmul_cache.get(fmt::format("pvbf:{}|{}|{}", md_key(pd), md_key(qd), md_key(cd)),
+                                         [&] { return make_matmul(pd, qd, nullptr, cd, dnnl::primitive_attr()); });
+      run(pv.prim, {{DNNL_ARG_SRC, mem(pd, probs)},
+                    {DNNL_ARG_WEIGHTS, mem(qd, q + 2 * C)},
+                    {DNNL_ARG_DST, mem(cd, ctx + size_t(b) * S * C)}});
+    }
+    for (memory::dim j = b; j < b + k; ++j)  // padding rows: finite and unused
+      std::memset(ctx + (size_t(j) * S + n) * C, 0, size_t(S - n) * C * sizeof(float));
+    b += int(k);
   }
 }
 

@@ -53,6 +53,8 @@ struct LinearWeights {
 // y (M,N) = act(x (M,K)·Wᵀ + b + residual (M,N)); residual may be null.
 void linear_forward(float* y, const float* x, const LinearWeights& w, int M,
                     Activation act = Activation::ACT_NONE, const float* residual = nullptr);
+// y (M,N) = x·Wᵀ + b written as bfloat16, for int8 weights (the fused QKV of an int8 model).
+void linear_forward_bf16(uint16_t* y, const float* x, const LinearWeights& w, int M);
 // dx (M,K) += dy·W; dW (N,K) += dyᵀ·x; db (N) += Σ_rows dy. dx, dW or db may be null (skipped).
 void linear_backward(float* dx, float* dweight, float* dbias, const float* dy, const float* x,
                      const LinearWeights& w, int M);
@@ -92,6 +94,16 @@ void attention_forward(float* ctx, float* probs, const float* qkv, const float* 
 // together.
 void attention_forward_varlen(float* ctx, float* scratch_probs, const float* qkv, const int* lengths,
                               const AttentionShape& s, size_t scratch_floats);
+// The int8 path's attention: q, k, v in bfloat16 (qkv_bf16 (B,T,3C), as written by
+// linear_forward_bf16), scores and softmax computed in f32, probabilities multiplied with v in
+// bfloat16 — twice the speed of f32 on CPUs with AVX512-BF16, at the precision int8 models already
+// trade away. Same padding rules as attention_forward_varlen; `scratch` holds scratch_floats floats
+// (scores and probabilities, at least 1.5·H·T·T).
+void attention_forward_varlen_bf16(float* ctx, float* scratch, const uint16_t* qkv_bf16, const int* lengths,
+                                   const AttentionShape& s, size_t scratch_floats);
+// Whether this CPU runs bfloat16 matmuls natively (AVX512-BF16); the int8 path uses f32 otherwise.
+bool has_native_bf16();
+
 // dqkv (B,T,3C) += gradient of ctx w.r.t. q, k, v; scratch (B,H,T,T) is overwritten.
 void attention_backward(float* dqkv, float* scratch, const float* dctx, const float* probs,
                         const float* qkv, const AttentionShape& s, const float* dropout_mask = nullptr);

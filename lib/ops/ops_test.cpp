@@ -2,6 +2,7 @@
 // backward against central differences of its forward.
 #include <doctest/doctest.h>
 
+#include <cstring>
 #include <functional>
 #include <random>
 #include <vector>
@@ -296,4 +297,38 @@ TEST_CASE("quantize_u8 keeps 0 exact and maps the range onto 0..255") {
   const auto pz = bert::ops::quantize_u8(qz.data(), zeros.data(), 5);
   CHECK(pz.scale > 0);
   CHECK(qz[0] == pz.zero_point);
+}
+
+TEST_CASE("bf16 attention of the int8 path stays within bfloat16 precision of the f32 reference") {
+  if (!bert::ops::has_native_bf16()) {
+    MESSAGE("skipped: this CPU has no AVX512-BF16");
+    return;
+  }
+  const bert::ops::AttentionShape s{3, 9, 2, 16};
+  const int C = s.H * s.D;
+  auto qkv = randn(size_t(s.B) * s.T * 3 * C, 50);
+  const std::vector<int> lengths = {9, 9, 6};  // two equal lengths (run together) and one padded
+  std::vector<uint16_t> qkv_bf16(qkv.size());
+  for (size_t i = 0; i < qkv.size(); ++i) {  // round to nearest even, as the int8 matmul's bf16 output does
+    uint32_t u;
+    std::memcpy(&u, &qkv[i], 4);
+    u += 0x7fff + ((u >> 16) & 1);
+    qkv_bf16[i] = uint16_t(u >> 16);
+    u = uint32_t(qkv_bf16[i]) << 16;
+    std::memcpy(&qkv[i], &u, 4);  // the reference sees the same rounded inputs
+  }
+  std::vector<float> ctx(size_t(s.B) * s.T * C, 7.f), scratch(size_t(3) * s.H * s.T * s.T * 3 / 2 + 64);
+  bert::ops::attention_forward_varlen_bf16(ctx.data(), scratch.data(), qkv_bf16.data(), lengths.data(), s,
+                                           scratch.size());
+  for (int b = 0; b < s.B; ++b) {
+    const int n = lengths[size_t(b)];
+    std::vector<double> q(size_t(n) * 3 * C), want(size_t(n) * C), probs(size_t(s.H) * n * n), mask(size_t(n), 0.0);
+    for (size_t i = 0; i < q.size(); ++i) q[i] = qkv[size_t(b) * s.T * 3 * C + i];
+    bert::ref::attention_forward(want.data(), probs.data(), q.data(), mask.data(), {1, n, s.H, s.D});
+    std::vector<float> got(ctx.begin() + long(size_t(b) * s.T * C), ctx.begin() + long((size_t(b) * s.T + n) * C));
+    INFO("sequence " << b);
+    CHECK(max_abs_diff(got, to_float(want), 2e-2, "bf16 attention") <= 2e-2);
+    for (int t = n; t < s.T; ++t)  // padding rows are zero
+      for (int c = 0; c < C; ++c) CHECK(ctx[(size_t(b) * s.T + t) * C + c] == 0.f);
+  }
 }
