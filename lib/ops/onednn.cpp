@@ -47,21 +47,41 @@ Runtime& rt() {
 }
 
 // A cache of primitives (and whatever else an op needs per shape), keyed by a string that spells
-// out every parameter the primitive depends on.
+// out every parameter the primitive depends on. A stream of ever new shapes must not grow memory
+// without bound, so past kCapacity entries the least recently used one goes; a reference from
+// get() stays valid until the next get() that inserts.
 template <class Entry>
 class PrimitiveCache {
  public:
+  static constexpr size_t kCapacity = 512;
+
   template <class Make>
   Entry& get(const std::string& key, Make make) {
     std::lock_guard lock(mutex_);
     auto it = map_.find(key);
-    if (it == map_.end()) it = map_.emplace(key, std::make_unique<Entry>(make())).first;
-    return *it->second;
+    if (it == map_.end()) {
+      if (map_.size() >= kCapacity) evict_oldest();
+      it = map_.emplace(key, Slot{std::make_unique<Entry>(make()), 0}).first;
+    }
+    it->second.last_use = ++clock_;
+    return *it->second.entry;
   }
 
  private:
+  struct Slot {
+    std::unique_ptr<Entry> entry;
+    uint64_t last_use;
+  };
+  void evict_oldest() {
+    auto oldest = map_.begin();
+    for (auto it = map_.begin(); it != map_.end(); ++it)
+      if (it->second.last_use < oldest->second.last_use) oldest = it;
+    map_.erase(oldest);
+  }
+
   std::mutex mutex_;
-  std::unordered_map<std::string, std::unique_ptr<Entry>> map_;
+  std::unordered_map<std::string, Slot> map_;
+  uint64_t clock_ = 0;
 };
 
 memory::desc plain(dims d) {  // row-major
