@@ -70,6 +70,25 @@ std::vector<float> to_floats(const nlohmann::json& array) {
   return out;
 }
 
+std::vector<nlohmann::json> parse_jsonl(const std::string& text) {
+  std::vector<nlohmann::json> out;
+  std::stringstream ss(text);
+  for (std::string line; std::getline(ss, line);) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+bert::model::EncoderInput batch_from_json(const nlohmann::json& batch) {
+  bert::model::EncoderInput in;
+  in.B = int(batch["input_ids"].size());
+  in.T = int(batch["input_ids"][0].size());
+  for (int b = 0; b < in.B; ++b) {
+    for (int v : batch["input_ids"][size_t(b)]) in.input_ids.push_back(v);
+    for (int v : batch["token_type_ids"][size_t(b)]) in.token_type_ids.push_back(v);
+    for (int v : batch["attention_mask"][size_t(b)]) in.attention_mask.push_back(uint8_t(v));
+  }
+  return in;
+}
+
 static std::string quote(const std::string& s) {
   std::string q = "'";
   for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);

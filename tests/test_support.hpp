@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>  // json
 
+#include "model/encoder.hpp"  // EncoderInput
+
 namespace bert::test {
 
 // $BERTCTL_SHARED/rel (default ../shared beside the repository). When the folder is absent the
@@ -27,6 +29,12 @@ double max_abs_diff(std::span<const float> got, std::span<const float> want, dou
                     const std::string& what = "");
 
 std::vector<float> to_floats(const nlohmann::json& array);  // flattens nested arrays
+
+// One JSON value per line (a command's --format jsonl output).
+std::vector<nlohmann::json> parse_jsonl(const std::string& text);
+
+// A padded batch given as JSON arrays input_ids, token_type_ids, attention_mask, each [B][T].
+bert::model::EncoderInput batch_from_json(const nlohmann::json& batch);
 
 // Runs the bertctl binary ($BERTCTL) with `args`, feeding `input` on standard input.
 struct RunResult {

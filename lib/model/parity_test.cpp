@@ -129,14 +129,7 @@ void check_model(const bert::model::Model& model, const json& ref, const std::st
   }
   // The padded batch: every row must equal its unbatched reference.
   const json& batch = ref["batch"];
-  bert::model::EncoderInput in;
-  in.B = int(batch["input_ids"].size());
-  in.T = int(batch["input_ids"][0].size());
-  for (int b = 0; b < in.B; ++b) {
-    for (int v : batch["input_ids"][size_t(b)]) in.input_ids.push_back(v);
-    for (int v : batch["token_type_ids"][size_t(b)]) in.token_type_ids.push_back(v);
-    for (int v : batch["attention_mask"][size_t(b)]) in.attention_mask.push_back(uint8_t(v));
-  }
+  const bert::model::EncoderInput in = bert::test::batch_from_json(batch);
   inf.run(in);
   for (int b = 0; b < in.B; ++b) {
     json row = batch["rows"][size_t(b)];

@@ -14,18 +14,6 @@ using nlohmann::json;
 
 namespace {
 
-bert::model::EncoderInput batch_of(const json& t) {
-  bert::model::EncoderInput in;
-  in.B = int(t["input_ids"].size());
-  in.T = int(t["input_ids"][0].size());
-  for (int b = 0; b < in.B; ++b) {
-    for (int v : t["input_ids"][size_t(b)]) in.input_ids.push_back(v);
-    for (int v : t["token_type_ids"][size_t(b)]) in.token_type_ids.push_back(v);
-    for (int v : t["attention_mask"][size_t(b)]) in.attention_mask.push_back(uint8_t(v));
-  }
-  return in;
-}
-
 bert::train::TrainerSettings oracle_settings(const json& t) {
   bert::train::TrainerSettings s;
   s.adamw.lr = t["optimizer"]["lr"].get<double>();
@@ -70,7 +58,7 @@ TEST_CASE("loss, gradients and three AdamW steps match PyTorch") {
   const json t = bert::test::read_json(train / "train_batch.json");
   bert::model::Model model = bert::model::load_model(dir.string(), {.writable = true});
   bert::train::Trainer trainer(model, oracle_settings(t));
-  const bert::model::EncoderInput batch = batch_of(t);
+  const bert::model::EncoderInput batch = bert::test::batch_from_json(t);
   const std::vector<int32_t> labels = t["labels"].get<std::vector<int32_t>>();
 
   std::vector<float> logits;
@@ -148,7 +136,7 @@ TEST_CASE("--freeze-encoder trains only the head; --train-layers 1 the top layer
       s.train_layers = 1;
     bert::train::Trainer trainer(model, s);
     const std::vector<float> before = flatten(model);
-    trainer.accumulate(batch_of(t), labels, 1.f);
+    trainer.accumulate(bert::test::batch_from_json(t), labels, 1.f);
     trainer.step();
     for (const std::string& name : changed(model, before, flatten(model))) {
       INFO(name);
@@ -165,7 +153,7 @@ TEST_CASE("--freeze-encoder trains only the head; --train-layers 1 the top layer
 TEST_CASE("two accumulated micro-batches of 2 give the gradients of one batch of 4") {
   const auto dir = bert::test::shared_path("fixtures/tiny-uncased-cls");
   const json t = bert::test::read_json(bert::test::shared_path("fixtures/train") / "train_batch.json");
-  const bert::model::EncoderInput all = batch_of(t);
+  const bert::model::EncoderInput all = bert::test::batch_from_json(t);
   const std::vector<int32_t> labels = t["labels"].get<std::vector<int32_t>>();
   auto half = [&](int first) {
     bert::model::EncoderInput h;

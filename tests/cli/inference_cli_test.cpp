@@ -16,13 +16,6 @@ using nlohmann::json;
 
 namespace {
 
-std::vector<json> jsonl(const std::string& text) {
-  std::vector<json> out;
-  std::stringstream ss(text);
-  for (std::string line; std::getline(ss, line);) out.push_back(json::parse(line));
-  return out;
-}
-
 std::string texts_file() { return shared_path("fixtures/texts.txt").string(); }
 
 int count_lines(const std::string& s) { return int(std::count(s.begin(), s.end(), '\n')); }
@@ -34,7 +27,7 @@ TEST_CASE("classify: probabilities for every fixture text within 1e-5") {
   const json ref = bert::test::read_json(shared_path("fixtures/reference/tiny-uncased-cls.json"));
   auto r = run_bertctl({"classify", "-m", dir.string(), "--format", "jsonl", texts_file()});
   REQUIRE(r.exit_code == 0);
-  const auto rows = jsonl(r.out);
+  const auto rows = bert::test::parse_jsonl(r.out);
   REQUIRE(rows.size() == ref["cases"].size());
   double worst = 0;
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -86,8 +79,8 @@ TEST_CASE("encode: mean, pooler and per-token vectors within 1e-4, also from the
     REQUIRE(mean.exit_code == 0);
     REQUIRE(pooler.exit_code == 0);
     REQUIRE(tokens.exit_code == 0);
-    const auto rows = jsonl(mean.out);
-    const auto per_token = jsonl(tokens.out);
+    const auto rows = bert::test::parse_jsonl(mean.out);
+    const auto per_token = bert::test::parse_jsonl(tokens.out);
     REQUIRE(rows.size() == ref["cases"].size());
     std::stringstream tsv(pooler.out);
     double worst = 0;
@@ -123,7 +116,7 @@ TEST_CASE("encode --format npy writes an N×H float32 matrix equal to the jsonl 
   const size_t header = 10 + size_t(uint8_t(bytes[8])) + 256 * size_t(uint8_t(bytes[9]));
   CHECK(header % 64 == 0);
   CHECK(bytes.find("'shape': (                  40, 48)") != std::string::npos);
-  const auto rows = jsonl(j.out);
+  const auto rows = bert::test::parse_jsonl(j.out);
   REQUIRE(bytes.size() == header + 40 * 48 * 4);
   std::vector<float> all(40 * 48), want;
   std::memcpy(all.data(), bytes.data() + header, all.size() * 4);
@@ -149,7 +142,7 @@ TEST_CASE("fill-mask: top-5 ids exact and probabilities within 1e-6 for every [M
   REQUIRE(cases.size() >= 3);
   auto r = run_bertctl({"fill-mask", "-m", dir.string(), "--format", "jsonl"}, input);
   REQUIRE(r.exit_code == 0);
-  const auto rows = jsonl(r.out);
+  const auto rows = bert::test::parse_jsonl(r.out);
   REQUIRE(rows.size() == cases.size());
   double worst = 0;
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -185,7 +178,7 @@ TEST_CASE("a padded batch gives the same numbers as one text at a time") {
   auto single = run_bertctl({"encode", "-m", dir.string(), "-b", "1", texts_file()});
   REQUIRE(batched.exit_code == 0);
   REQUIRE(single.exit_code == 0);
-  const auto a = jsonl(batched.out), b = jsonl(single.out);
+  const auto a = bert::test::parse_jsonl(batched.out), b = bert::test::parse_jsonl(single.out);
   REQUIRE(a.size() == b.size());
   double worst = 0;
   for (size_t i = 0; i < a.size(); ++i)

@@ -19,13 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<json> jsonl(const std::string& text) {
-  std::vector<json> out;
-  std::stringstream ss(text);
-  for (std::string line; std::getline(ss, line);) out.push_back(json::parse(line));
-  return out;
-}
-
 std::string int8_of(const bert::test::TempDir& tmp, const std::string& fixture) {
   const std::string out = (tmp / (fixture + "-int8.gguf")).string();
   auto r = run_bertctl({"convert", shared_path("fixtures/" + fixture).string(), "-o", out, "--dtype", "int8"});
@@ -54,8 +47,8 @@ TEST_CASE("an int8 file holds s8 linear weights with per-channel scales, and f32
 TEST_CASE("int8 classify gives the f32 labels on every fixture text") {
   bert::test::TempDir tmp;
   const std::string texts = shared_path("fixtures/texts.txt").string();
-  auto f32 = jsonl(run_bertctl({"classify", "-m", shared_path("fixtures/tiny-uncased-cls").string(), "--format", "jsonl", texts}).out);
-  auto i8 = jsonl(run_bertctl({"classify", "-m", int8_of(tmp, "tiny-uncased-cls"), "--format", "jsonl", texts}).out);
+  auto f32 = bert::test::parse_jsonl(run_bertctl({"classify", "-m", shared_path("fixtures/tiny-uncased-cls").string(), "--format", "jsonl", texts}).out);
+  auto i8 = bert::test::parse_jsonl(run_bertctl({"classify", "-m", int8_of(tmp, "tiny-uncased-cls"), "--format", "jsonl", texts}).out);
   REQUIRE(f32.size() == 40);
   REQUIRE(i8.size() == 40);
   int agree = 0;
@@ -73,8 +66,8 @@ TEST_CASE("int8 classify gives the f32 labels on every fixture text") {
 TEST_CASE("int8 embeddings keep cosine similarity ≥ 0.99 with f32") {
   bert::test::TempDir tmp;
   const std::string texts = shared_path("fixtures/texts.txt").string();
-  auto f32 = jsonl(run_bertctl({"encode", "-m", shared_path("fixtures/tiny-cased-base").string(), texts}).out);
-  auto i8 = jsonl(run_bertctl({"encode", "-m", int8_of(tmp, "tiny-cased-base"), texts}).out);
+  auto f32 = bert::test::parse_jsonl(run_bertctl({"encode", "-m", shared_path("fixtures/tiny-cased-base").string(), texts}).out);
+  auto i8 = bert::test::parse_jsonl(run_bertctl({"encode", "-m", int8_of(tmp, "tiny-cased-base"), texts}).out);
   REQUIRE(f32.size() == i8.size());
   double worst = 1;
   for (size_t i = 0; i < f32.size(); ++i) {
@@ -90,8 +83,8 @@ TEST_CASE("int8 embeddings keep cosine similarity ≥ 0.99 with f32") {
 TEST_CASE("int8 fill-mask keeps the top prediction") {
   bert::test::TempDir tmp;
   const std::string input = "The capital of France is [MASK].\nI [MASK] this movie.\n";
-  auto f32 = jsonl(run_bertctl({"fill-mask", "-m", shared_path("fixtures/tiny-uncased-mlm").string(), "--format", "jsonl"}, input).out);
-  auto i8 = jsonl(run_bertctl({"fill-mask", "-m", int8_of(tmp, "tiny-uncased-mlm"), "--format", "jsonl"}, input).out);
+  auto f32 = bert::test::parse_jsonl(run_bertctl({"fill-mask", "-m", shared_path("fixtures/tiny-uncased-mlm").string(), "--format", "jsonl"}, input).out);
+  auto i8 = bert::test::parse_jsonl(run_bertctl({"fill-mask", "-m", int8_of(tmp, "tiny-uncased-mlm"), "--format", "jsonl"}, input).out);
   REQUIRE(f32.size() == 2);
   REQUIRE(i8.size() == 2);
   for (size_t i = 0; i < 2; ++i)
