@@ -3,6 +3,8 @@
 // tolerances; and every bad input the inference issue lists, each with one clear line and no output.
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -184,4 +186,32 @@ TEST_CASE("a padded batch gives the same numbers as one text at a time") {
   for (size_t i = 0; i < a.size(); ++i)
     worst = std::max(worst, max_abs_diff(to_floats(a[i]["embedding"]), to_floats(b[i]["embedding"]), 1.5e-6, "batch"));
   CHECK(worst <= 1.5e-6);
+}
+
+TEST_CASE("classify: a multi-label model gives independent sigmoid scores and the labels over --threshold") {
+  bert::test::TempDir tmp;
+  const auto src = shared_path("fixtures/tiny-uncased-cls");
+  const auto dir = tmp / "multi";
+  std::filesystem::create_directories(dir);
+  for (const char* f : {"vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "pytorch_model.bin"})
+    std::filesystem::copy_file(src / f, dir / f);
+  json config = bert::test::read_json(src / "config.json");
+  config["problem_type"] = "multi_label_classification";
+  std::ofstream(dir / "config.json") << config.dump();
+  const json ref = bert::test::read_json(shared_path("fixtures/reference/tiny-uncased-cls.json"));
+  const std::string text = ref["cases"][0]["text"].get<std::string>() + "\n";
+  auto r = run_bertctl({"classify", "-m", dir.string(), "--format", "jsonl", "--threshold", "0.3"}, text);
+  REQUIRE(r.exit_code == 0);
+  const json row = json::parse(r.out);
+  const auto logits = to_floats(ref["cases"][0]["logits"]);
+  const char* names[] = {"negative", "neutral", "positive"};
+  json want_labels = json::array();
+  for (int j = 0; j < 3; ++j) {
+    const double p = 1.0 / (1.0 + std::exp(-double(logits[size_t(j)])));
+    CHECK(std::abs(row["scores"][names[j]].get<double>() - p) <= 1e-5);
+    if (p >= 0.3) want_labels.push_back(names[j]);
+  }
+  CHECK(row["labels"] == want_labels);
+  auto raw = run_bertctl({"classify", "-m", dir.string(), "--format", "jsonl", "--raw"}, text);
+  CHECK(std::abs(json::parse(raw.out)["scores"]["negative"].get<double>() - logits[0]) <= 1e-4);
 }
