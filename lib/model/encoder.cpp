@@ -4,7 +4,6 @@
 #include "model/encoder.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <limits>
 
 #include "core/error.hpp"  // fail_input, BERT_CHECK
@@ -162,13 +161,17 @@ void Encoder::embeddings_forward(const EncoderInput& in, bool training) {
     const int32_t id = in.input_ids[i], type = in.token_type_ids.empty() ? 0 : in.token_type_ids[i];
     if (id < 0 || id >= config_.vocab_size) fail_input("token id {} is outside the vocabulary", id);
     if (type < 0 || type >= config_.type_vocab_size) fail_input("token type {} is out of range", type);
-    const int t = int(i % size_t(in.T));
-    const float* w = weights_.word_embeddings + size_t(id) * C;
-    const float* p = weights_.position_embeddings + size_t(t) * C;
+    mask_add_[i] = in.attention_mask.empty() || in.attention_mask[i] ? 0.f : kMaskedScore;
+  }
+  // On oneDNN's threads: a serial sum here would leave them idle for a millisecond per batch.
+#pragma omp parallel for schedule(static) num_threads(M >= 64 ? ops::num_threads() : 1)
+  for (size_t i = 0; i < M; ++i) {
+    const int32_t type = in.token_type_ids.empty() ? 0 : in.token_type_ids[i];
+    const float* w = weights_.word_embeddings + size_t(in.input_ids[i]) * C;
+    const float* p = weights_.position_embeddings + (i % size_t(in.T)) * C;
     const float* y = weights_.token_type_embeddings + size_t(type) * C;
     float* out = embeddings_sum_ + i * C;
     for (int c = 0; c < C; ++c) out[c] = w[c] + p[c] + y[c];
-    mask_add_[i] = in.attention_mask.empty() || in.attention_mask[i] ? 0.f : kMaskedScore;
   }
   // Each sequence's real length, and whether every mask is ones then zeros (right padding).
   lengths_.assign(size_t(in.B), in.T);
@@ -180,14 +183,14 @@ void Encoder::embeddings_forward(const EncoderInput& in, bool training) {
       lengths_[size_t(b)] = n;
       right_padded_ = right_padded_ && n > 0 && std::count(m + n, m + in.T, 0) == in.T - n;
     }
-  ops::layernorm_forward(embeddings_norm_, training ? embeddings_mean_ : nullptr,
+  // Without dropout the normalized sum is the output (backward reads the sum, not the norm).
+  const bool dropout = training && embeddings_dropout_;
+  ops::layernorm_forward(dropout ? embeddings_norm_ : embedding_output_, training ? embeddings_mean_ : nullptr,
                          training ? embeddings_var_ : nullptr, embeddings_sum_, weights_.embeddings_norm_weight,
                          weights_.embeddings_norm_bias, int(M), C, config_.layer_norm_eps);
-  if (training && embeddings_dropout_) {
+  if (dropout) {
     make_dropout_mask(embeddings_dropout_, M * C, config_.hidden_dropout_prob, 1);
     multiply_into(embedding_output_, embeddings_norm_, embeddings_dropout_, M * C);
-  } else {
-    std::memcpy(embedding_output_, embeddings_norm_, M * C * sizeof(float));
   }
 }
 

@@ -306,12 +306,14 @@ void linear_forward_int8(void* y, const float* x, const LinearWeights& w, int M,
                          const float* residual, dt out = dt::f32) {
   BERT_CHECK(w.packed != nullptr && w.weight_scale != nullptr);
   const int K = w.in_features, N = w.out_features;
-  thread_local std::vector<uint8_t> xq;
+  // Grown, never shrunk: a vector resized up and down between layers (K = 768, 3072, 768, ...)
+  // would zero-fill megabytes on one thread at every FFN while oneDNN's other threads wait.
+  thread_local std::unique_ptr<uint8_t[]> xq;
+  thread_local size_t xq_size = 0;
+  if (xq_size < size_t(M) * K) xq.reset(new uint8_t[xq_size = size_t(M) * K]);
   thread_local std::vector<float> a, c;
-  xq.resize(size_t(M) * K);
-  a.resize(size_t(N));
-  c.resize(size_t(N));
-  const QuantParams q = quantize_u8(xq.data(), x, size_t(M) * K);
+  if (a.size() < size_t(N)) a.resize(size_t(N)), c.resize(size_t(N));
+  const QuantParams q = quantize_u8(xq.get(), x, size_t(M) * K);
   LinearEntry& e = int8_linear_entry(M, K, N, act, residual != nullptr, out);
   PackedInt8& pw = packed_int8(*w.packed, e, w.weight_s8, K, N);
   for (int n = 0; n < N; ++n) {
@@ -320,7 +322,7 @@ void linear_forward_int8(void* y, const float* x, const LinearWeights& w, int M,
   }
   MatmulEntry* own = specialized_int8(*w.packed, e, w, M, act, residual != nullptr, out);
   std::unordered_map<int, memory> args{
-      {DNNL_ARG_SRC, mem(memory::desc({M, K}, dt::u8, dims{K, 1}), xq.data())},
+      {DNNL_ARG_SRC, mem(memory::desc({M, K}, dt::u8, dims{K, 1}), xq.get())},
       {DNNL_ARG_WEIGHTS, pw.packed},
       {DNNL_ARG_DST, mem(memory::desc({M, N}, out, dims{N, 1}), y)},
       {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,

@@ -299,6 +299,24 @@ TEST_CASE("quantize_u8 keeps 0 exact and maps the range onto 0..255") {
   CHECK(qz[0] == pz.zero_point);
 }
 
+TEST_CASE("quantize_u8 gives every element the scalar rounding, whatever the length") {
+  // Lengths that exercise the 64-wide packs, the 16-wide loop and the scalar tail, one and two threads.
+  for (size_t n : {size_t(1), size_t(17), size_t(64), size_t(100), size_t(1000), size_t(70001)}) {
+    auto x = randn(n, 60 + unsigned(n));
+    if (n > 10) x[3] = 0.5f, x[7] = -0.25f;  // values that land on .5 steps for some scales
+    std::vector<uint8_t> q(n);
+    const auto p = bert::ops::quantize_u8(q.data(), x.data(), n);
+    const float inv = 1.f / p.scale;
+    size_t wrong = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const float want = std::clamp(std::nearbyint(std::fma(x[i], inv, float(p.zero_point))), 0.f, 255.f);
+      wrong += q[i] != uint8_t(want);
+    }
+    INFO("n = " << n);
+    CHECK(wrong == 0);
+  }
+}
+
 TEST_CASE("bf16 attention of the int8 path stays within bfloat16 precision of the f32 reference") {
   if (!bert::ops::has_native_bf16()) {
     MESSAGE("skipped: this CPU has no AVX512-BF16");

@@ -20,16 +20,25 @@ bool has_avx512() {
   return yes;
 }
 
+// Four accumulator pairs: one pair would make every vector wait for the min/max before it.
 __attribute__((target("avx512f"))) void min_max_avx512(const float* x, size_t n, float& lo, float& hi) {
-  __m512 a = _mm512_setzero_ps(), b = _mm512_setzero_ps();  // the range always holds 0
+  __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;  // the range always holds 0
+  __m512 b0 = a0, b1 = a0, b2 = a0, b3 = a0;
   size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    const __m512 v0 = _mm512_loadu_ps(x + i), v1 = _mm512_loadu_ps(x + i + 16);
+    const __m512 v2 = _mm512_loadu_ps(x + i + 32), v3 = _mm512_loadu_ps(x + i + 48);
+    a0 = _mm512_min_ps(a0, v0), b0 = _mm512_max_ps(b0, v0);
+    a1 = _mm512_min_ps(a1, v1), b1 = _mm512_max_ps(b1, v1);
+    a2 = _mm512_min_ps(a2, v2), b2 = _mm512_max_ps(b2, v2);
+    a3 = _mm512_min_ps(a3, v3), b3 = _mm512_max_ps(b3, v3);
+  }
   for (; i + 16 <= n; i += 16) {
     const __m512 v = _mm512_loadu_ps(x + i);
-    a = _mm512_min_ps(a, v);
-    b = _mm512_max_ps(b, v);
+    a0 = _mm512_min_ps(a0, v), b0 = _mm512_max_ps(b0, v);
   }
-  lo = _mm512_reduce_min_ps(a);
-  hi = _mm512_reduce_max_ps(b);
+  lo = _mm512_reduce_min_ps(_mm512_min_ps(_mm512_min_ps(a0, a1), _mm512_min_ps(a2, a3)));
+  hi = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_max_ps(b0, b1), _mm512_max_ps(b2, b3)));
   for (; i < n; ++i) lo = std::min(lo, x[i]), hi = std::max(hi, x[i]);
 }
 
@@ -38,14 +47,26 @@ void min_max_scalar(const float* x, size_t n, float& lo, float& hi) {
   for (size_t i = 0; i < n; ++i) lo = std::min(lo, x[i]), hi = std::max(hi, x[i]);
 }
 
+__attribute__((target("avx512f"))) inline __m512i round_scaled(const float* p, __m512 s, __m512 z) {
+  return _mm512_cvtps_epi32(_mm512_fmadd_ps(_mm512_loadu_ps(p), s, z));  // rounds half to even
+}
+
+// 64 values at a time: the saturating packs (i32 → i16 → u8) clamp to 0..255 on the way, and one
+// permute restores the order the per-lane packs interleaved.
 __attribute__((target("avx512f,avx512bw"))) void quantize_avx512(uint8_t* q, const float* x, size_t n, float inv,
                                                                  float zero_point) {
   const __m512 s = _mm512_set1_ps(inv), z = _mm512_set1_ps(zero_point);
-  const __m512i low = _mm512_setzero_si512(), high = _mm512_set1_epi32(255);
+  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  auto convert = [&](const float* p) { return round_scaled(p, s, z); };
   size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    const __m512i ab = _mm512_packs_epi32(convert(x + i), convert(x + i + 16));
+    const __m512i cd = _mm512_packs_epi32(convert(x + i + 32), convert(x + i + 48));
+    _mm512_storeu_si512(q + i, _mm512_permutexvar_epi32(order, _mm512_packus_epi16(ab, cd)));
+  }
+  const __m512i low = _mm512_setzero_si512(), high = _mm512_set1_epi32(255);
   for (; i + 16 <= n; i += 16) {
-    const __m512 v = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), s, z);
-    const __m512i r = _mm512_min_epi32(_mm512_max_epi32(_mm512_cvtps_epi32(v), low), high);  // rounds half to even
+    const __m512i r = _mm512_min_epi32(_mm512_max_epi32(convert(x + i), low), high);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(q + i), _mm512_cvtepi32_epi8(r));
   }
   for (; i < n; ++i) q[i] = uint8_t(std::clamp(std::nearbyint(std::fma(x[i], inv, zero_point)), 0.f, 255.f));
