@@ -91,8 +91,7 @@ void Encoder::allocate(int B, int T, bool training) {
   // The buffers are laid out for exactly (B, T) in one arena, which only grows: a shape that fits
   // reuses it without touching the allocator.
   const size_t M = size_t(B) * T, C = config_.hidden_size, I = config_.intermediate_size;
-  size_t P = size_t(attention_chunk(B, T)) * config_.num_attention_heads * T * T;
-  if (bf16_attention()) P += P / 2 + 16;  // bf16 probabilities beside the f32 scores
+  const size_t P = size_t(attention_chunk(B, T)) * config_.num_attention_heads * T * T;
   const bool attn_drop = training && config_.attention_probs_dropout_prob > 0;
   const bool hidden_drop = training && config_.hidden_dropout_prob > 0;
   const int L = training ? config_.num_hidden_layers : 1;
@@ -216,14 +215,12 @@ void Encoder::layer_forward(int l, LayerActivations& a, bool training) {
   if (a.attention_dropout)
     make_dropout_mask(a.attention_dropout, size_t(B_) * shape.H * T_ * T_, config_.attention_probs_dropout_prob,
                       site + 1);
-  // Inference runs right-padded batches one sequence at a time over its real tokens (no mask, no
-  // work on padding, scores of one sequence in memory); training keeps every score for backward.
-  const size_t scratch_floats = size_t(attention_chunk(B_, T_)) * shape.H * T_ * T_;
+  // Inference runs right-padded batches over each sequence's real tokens (no mask, no work on
+  // padding, scores in per-thread scratch); training keeps every score for backward.
   if (bf16) {
-    ops::attention_forward_varlen_bf16(a.context, a.attention_probs, qkv_bf16, lengths_.data(), shape,
-                                       scratch_floats + scratch_floats / 2);
+    ops::attention_forward_varlen_bf16(a.context, qkv_bf16, lengths_.data(), shape);
   } else if (!training_capable_ && right_padded_) {
-    ops::attention_forward_varlen(a.context, a.attention_probs, a.qkv, lengths_.data(), shape, scratch_floats);
+    ops::attention_forward_varlen(a.context, a.qkv, lengths_.data(), shape);
   } else {
     const int chunk = attention_chunk(B_, T_);
     for (int b = 0; b < B_; b += chunk) {
