@@ -19,7 +19,7 @@ void add_model_options(CLI::App& app, ModelOptions& o) {
 
 bert::model::Model load_model_for(const ModelOptions& o) {
   bert::ops::set_num_threads(o.threads);
-  return bert::model::load_model(o.model);
+  return bert::model::load_model(o.model, {.map_now = true});
 }
 
 bert::text::EncodeOptions encode_options_for(const ModelOptions& o, const bert::model::Model& m, const char* command) {

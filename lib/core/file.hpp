@@ -16,6 +16,11 @@ namespace bert {
 // Whole file as bytes. Throws ERROR_IO naming the path ("cannot open X: No such file or directory").
 std::string read_file(const std::string& path);
 
+// Maps the pages of [p, p+n) of a read-only file map now, in one call (MADV_POPULATE_READ; a no-op
+// where the kernel lacks it). Faulting them in one by one as a forward pass first reads them costs
+// an order of magnitude more on virtual machines (measured: 438 MB in 16–26 ms against 160–190 ms).
+void map_pages_now(const void* p, size_t n);
+
 class MappedFile {
  public:
   MappedFile() = default;

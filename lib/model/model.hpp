@@ -46,6 +46,9 @@ struct LoadOptions {
   bool writable = false;
   // Dequantize int8 linear layers into float (conversion); otherwise they stay int8.
   bool float_weights = false;
+  // Map every page of the weights used in place at load (inference, which reads them all anyway):
+  // far cheaper than the page faults of a first forward pass (see map_pages_now).
+  bool map_now = false;
 };
 
 // A GGUF model file or a Hugging Face checkpoint directory; throws ERROR_MODEL / ERROR_IO naming

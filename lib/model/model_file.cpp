@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "core/error.hpp"  // fail_model
+#include "core/file.hpp"   // map_pages_now
 #include "io/gguf.hpp"     // GgufFile, GgufWriter
 #include "model/model.hpp"
 #include "ops/quantize.hpp"  // quantize_s8_rows, dequantize_s8_rows
@@ -302,9 +303,12 @@ Model load_model_gguf(const std::string& path, const LoadOptions& options) {
       } else {
         quantized.emplace_back(t.name, q);
         slot = nullptr;  // this layer runs in int8
+        if (options.map_now) map_pages_now(d->data, d->nbytes), map_pages_now(s->data, s->nbytes);
       }
     } else if (d->dtype == io::DType::DTYPE_F32 && !options.writable) {
       slot = static_cast<float*>(const_cast<void*>(d->data));  // read-only map: never written through
+      // The word embeddings are read a row per token: their pages are better left to faults.
+      if (options.map_now && &slot != &m.weights.word_embeddings) map_pages_now(d->data, d->nbytes);
     } else {
       io::to_f32(*d, {own, size_t(t.numel())});
       slot = own;

@@ -7,6 +7,7 @@
 #include "ops/ops.hpp"
 
 #include <omp.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <cmath>
@@ -187,9 +188,30 @@ MatmulEntry make_matmul(const memory::desc& a, const memory::desc& b, const memo
 }
 
 // Weights repacked once into the layout the matmul prefers, keyed by address and layout.
+// Memory for packed weights, mapped at once (one call; 2 MB pages where they fit) instead of page by page as the reorder first writes it: on virtual machines a page fault
+// can cost 13 µs, and packing BERT-base's int8 weights page by page took 220 ms of a one-line
+// `classify`.
+std::shared_ptr<void> pages_now(size_t bytes) {
+#ifndef MADV_POPULATE_WRITE
+  constexpr int MADV_POPULATE_WRITE = 23;  // Linux 5.14; without it the pages fault in as usual
+#endif
+  const size_t length = std::max<size_t>(bytes, 1);
+  void* p = ::mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  ::madvise(p, length, MADV_HUGEPAGE);  // the whole 2 MB pages inside, if any
+  ::madvise(p, length, MADV_POPULATE_WRITE);
+  return std::shared_ptr<void>(p, [length](void* q) { ::munmap(q, length); });
+}
+
+// A packed weight and the pages it lives in.
 struct PackedWeight {
   memory packed;
+  std::shared_ptr<void> pages;
 };
+PackedWeight packed_memory(const memory::desc& md) {
+  std::shared_ptr<void> pages = pages_now(md.get_size());
+  return PackedWeight{memory(md, rt().engine, pages.get()), pages};
+}
 
 std::string md_key(const memory::desc& md) {
   std::string k;
@@ -236,9 +258,9 @@ LinearEntry& linear_entry(int M, int K, int N, bool has_bias, Activation act, bo
 // a stream of batches packs during its first few.
 constexpr int64_t kPackAfterRows = 2048;
 
-// An int8 weight in the layout the VNNI matmul wants, with its row sums (for the zero point).
+// An int8 weight as the VNNI matmul reads it (packed, or in place), with its row sums (for the zero point).
 struct PackedInt8 {
-  memory packed;
+  PackedWeight weight;
   std::vector<int32_t> row_sums;
 };
 
@@ -253,13 +275,13 @@ struct PackedWeights::Impl {
   PrimitiveCache<PackedInt8> int8;
   PrimitiveCache<MatmulEntry> specialized;
   std::mutex mutex;
-  std::unordered_map<const float*, int64_t> rows;
+  std::unordered_map<const void*, int64_t> rows;
   std::unordered_map<std::string, int> shape_calls;
   bool hot(const std::string& key) {
     std::lock_guard lock(mutex);
     return ++shape_calls[key] > kSpecializeAfter;
   }
-  bool ready(const float* weight, int M) {
+  bool ready(const void* weight, int M) {
     std::lock_guard lock(mutex);
     int64_t& r = rows[weight];
     if (r >= kPackAfterRows) return true;
@@ -280,7 +302,7 @@ memory packed_weight(PackedWeights& store, const LinearEntry& e, const float* we
   return store.impl()
       .cache.get(key,
            [&] {
-             PackedWeight p{memory(want, rt().engine)};
+             PackedWeight p = packed_memory(want);
              memory src = mem(stored, weight);
              dnnl::reorder(src, p.packed).execute(this_stream(), src, p.packed);
              this_stream().wait();
@@ -292,11 +314,13 @@ memory packed_weight(PackedWeights& store, const LinearEntry& e, const float* we
 // u8 activations × s8 weights → f32: dst = acc·a[n] + c[n] (+ residual, then act), where
 // a[n] = x_scale·w_scale[n] and c[n] = bias[n] − a[n]·zero_point·Σ_k w[n][k]. Both are runtime
 // binary post-ops, so one primitive per shape serves every layer (brgemm takes no runtime scales).
-LinearEntry& int8_linear_entry(int M, int K, int N, Activation act, bool residual, dt out = dt::f32) {
-  std::string key = fmt::format("lin8:{}:{}:{}:{}:{}:{}", M, K, N, int(act), residual, int(out));
+LinearEntry& int8_linear_entry(int M, int K, int N, Activation act, bool residual, dt out, bool packed) {
+  std::string key = fmt::format("lin8:{}:{}:{}:{}:{}:{}:{}", M, K, N, int(act), residual, int(out), packed);
   return linear_cache.get(key, [&] {
     memory::desc x({M, K}, dt::u8, dims{K, 1});
-    memory::desc w({K, N}, dt::s8, memory::format_tag::any);
+    // Wᵀ (K,N): packed, or the stored s8 W (N,K) read in place with swapped strides.
+    memory::desc w = packed ? memory::desc({K, N}, dt::s8, memory::format_tag::any)
+                            : memory::desc({K, N}, dt::s8, dims{1, K});
     memory::desc y({M, N}, out, dims{N, 1});
     dnnl::post_ops po;
     po.append_binary(algorithm::binary_mul, plain({1, N}));
@@ -305,18 +329,22 @@ LinearEntry& int8_linear_entry(int M, int K, int N, Activation act, bool residua
     if (act != Activation::ACT_NONE) po.append_eltwise(1.f, eltwise_algorithm(act), 0.f, 0.f);
     dnnl::primitive_attr attr;
     attr.set_post_ops(po);
-    return LinearEntry{make_matmul(x, w, nullptr, y, attr), true};
+    return LinearEntry{make_matmul(x, w, nullptr, y, attr), packed};
   });
 }
 
-PackedInt8& packed_int8(PackedWeights& store, const LinearEntry& e, const int8_t* weight, int K, int N) {
+// The weight's row sums, and once it is packed, its packed copy.
+PackedInt8& int8_weight(PackedWeights& store, const LinearEntry& e, const int8_t* weight, int K, int N) {
   memory::desc want = e.mm.pd.weights_desc();
-  std::string key = fmt::format("{}:{}", static_cast<const void*>(weight), md_key(want));
+  std::string key = e.packed ? fmt::format("{}:{}", static_cast<const void*>(weight), md_key(want))
+                             : fmt::format("{}:in place", static_cast<const void*>(weight));
   return store.impl().int8.get(key, [&] {
-    PackedInt8 p{memory(want, rt().engine), std::vector<int32_t>(size_t(N))};
     memory src(memory::desc({K, N}, dt::s8, dims{1, K}), rt().engine, const_cast<int8_t*>(weight));
-    dnnl::reorder(src, p.packed).execute(this_stream(), src, p.packed);
-    this_stream().wait();
+    PackedInt8 p{e.packed ? packed_memory(want) : PackedWeight{src, nullptr}, std::vector<int32_t>(size_t(N))};
+    if (e.packed) {
+      dnnl::reorder(src, p.weight.packed).execute(this_stream(), src, p.weight.packed);
+      this_stream().wait();
+    }
     row_sums_s8(p.row_sums.data(), weight, N, K);
     return p;
   });
@@ -327,8 +355,8 @@ PackedInt8& packed_int8(PackedWeights& store, const LinearEntry& e, const int8_t
 MatmulEntry* specialized_int8(PackedWeights& store, const LinearEntry& generic, const LinearWeights& w, int M,
                               Activation act, bool residual, dt out) {
   const int K = w.in_features, N = w.out_features;
-  std::string key =
-      fmt::format("{}:{}:{}:{}:{}", static_cast<const void*>(w.weight_s8), M, int(act), residual, int(out));
+  std::string key = fmt::format("{}:{}:{}:{}:{}:{}", static_cast<const void*>(w.weight_s8), M, int(act), residual,
+                                int(out), generic.packed);
   if (!store.impl().hot(key)) return nullptr;
   return &store.impl().specialized.get(key, [&] {
     memory::desc x({M, K}, dt::u8, dims{K, 1});
@@ -358,8 +386,11 @@ void linear_forward_int8(void* y, const float* x, const LinearWeights& w, int M,
   thread_local std::vector<float> a, c;
   if (a.size() < size_t(N)) a.resize(size_t(N)), c.resize(size_t(N));
   const QuantParams q = quantize_u8(xq.get(), x, size_t(M) * K);
-  LinearEntry& e = int8_linear_entry(M, K, N, act, residual != nullptr, out);
-  PackedInt8& pw = packed_int8(*w.packed, e, w.weight_s8, K, N);
+  // Packed once it has served kPackAfterRows rows, as f32 weights (the first line of `classify`
+  // would otherwise wait for 48 reorders).
+  const bool packed = w.packed->impl().ready(w.weight_s8, M);
+  LinearEntry& e = int8_linear_entry(M, K, N, act, residual != nullptr, out, packed);
+  PackedInt8& pw = int8_weight(*w.packed, e, w.weight_s8, K, N);
   for (int n = 0; n < N; ++n) {
     a[size_t(n)] = q.scale * w.weight_scale[n];
     c[size_t(n)] = (w.bias ? w.bias[n] : 0.f) - a[size_t(n)] * float(q.zero_point) * float(pw.row_sums[size_t(n)]);
@@ -367,7 +398,7 @@ void linear_forward_int8(void* y, const float* x, const LinearWeights& w, int M,
   MatmulEntry* own = specialized_int8(*w.packed, e, w, M, act, residual != nullptr, out);
   std::unordered_map<int, memory> args{
       {DNNL_ARG_SRC, mem(memory::desc({M, K}, dt::u8, dims{K, 1}), xq.get())},
-      {DNNL_ARG_WEIGHTS, pw.packed},
+      {DNNL_ARG_WEIGHTS, pw.weight.packed},
       {DNNL_ARG_DST, mem(memory::desc({M, N}, out, dims{N, 1}), y)},
       {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
        own ? mem(plain({1, 1}), &q.scale) : mem(plain({1, N}), a.data())},
@@ -684,6 +715,7 @@ struct AttentionPiece {
 constexpr size_t kPieceBytes = 1 << 20;
 constexpr size_t kSharedBytes = 16 << 20;
 constexpr int kAttentionSlot = 4;  // the scratch buffer of a piece's scores
+constexpr size_t kSharedBelow = 2 << 20;  // 12 heads: f32 up to 200 tokens, bf16 up to 170
 
 struct AttentionPlan {
   std::vector<AttentionPiece> shared, own;  // run one after another / on their own threads
@@ -729,7 +761,7 @@ void attention_forward(float* ctx, float* probs, const float* qkv, const float* 
 }
 
 void attention_forward_varlen(float* ctx, const float* qkv, const int* lengths, const AttentionShape& s) {
-  run_plan(plan_attention(ctx, lengths, s, sizeof(float), 0), [&](const AttentionPiece& p) {
+  run_plan(plan_attention(ctx, lengths, s, sizeof(float), kSharedBelow), [&](const AttentionPiece& p) {
     const size_t row = size_t(p.b) * s.T, head = size_t(p.h) * s.D, C = size_t(s.H) * s.D;
     float* scores = scratch(kAttentionSlot, size_t(p.k) * p.g * p.n * p.n);
     attention_forward_impl(ctx + row * C + head, scores, qkv + row * 3 * C + head, nullptr, {p.k, p.n, p.g, s.D},
@@ -762,7 +794,6 @@ void attention_forward_varlen_bf16(float* ctx, const uint16_t* qkv, const int* l
   const memory::dim C = s.H * s.D, D = s.D, S = s.T;
   const float scale = 1.f / std::sqrt(float(s.D));
   // A score costs 4 bytes in f32 and 2 more as a bf16 probability.
-  constexpr size_t kSharedBelow = 2 << 20;  // 12 heads: sequences up to about 170 tokens
   run_plan(plan_attention(ctx, lengths, s, sizeof(float) + sizeof(uint16_t), kSharedBelow), [&](const AttentionPiece& p) {
     const memory::dim k = p.k, g = p.g, n = p.n;
     const size_t count = size_t(k) * g * n * n, offset = size_t(p.b) * S, head = size_t(p.h) * D;
