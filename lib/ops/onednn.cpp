@@ -188,9 +188,9 @@ MatmulEntry make_matmul(const memory::desc& a, const memory::desc& b, const memo
 }
 
 // Weights repacked once into the layout the matmul prefers, keyed by address and layout.
-// Memory for packed weights, mapped at once (one call; 2 MB pages where they fit) instead of page by page as the reorder first writes it: on virtual machines a page fault
-// can cost 13 µs, and packing BERT-base's int8 weights page by page took 220 ms of a one-line
-// `classify`.
+// Memory for packed weights, mapped at once (one call; 2 MB pages where they fit) rather than page
+// by page as the reorder first writes it: on virtual machines a page fault can cost 13 µs, and
+// packing BERT-base's int8 weights page by page took 220 ms of a one-line `classify`.
 std::shared_ptr<void> pages_now(size_t bytes) {
 #ifndef MADV_POPULATE_WRITE
   constexpr int MADV_POPULATE_WRITE = 23;  // Linux 5.14; without it the pages fault in as usual
@@ -258,7 +258,7 @@ LinearEntry& linear_entry(int M, int K, int N, bool has_bias, Activation act, bo
 // a stream of batches packs during its first few.
 constexpr int64_t kPackAfterRows = 2048;
 
-// An int8 weight as the VNNI matmul reads it (packed, or in place), with its row sums (for the zero point).
+// An int8 weight as the VNNI matmul reads it (packed, or in place) and its row sums (zero point).
 struct PackedInt8 {
   PackedWeight weight;
   std::vector<int32_t> row_sums;
