@@ -187,7 +187,6 @@ MatmulEntry make_matmul(const memory::desc& a, const memory::desc& b, const memo
   return MatmulEntry{pd, dnnl::matmul(pd)};
 }
 
-// Weights repacked once into the layout the matmul prefers, keyed by address and layout.
 // Memory for packed weights, mapped at once (one call; 2 MB pages where they fit) rather than page
 // by page as the reorder first writes it: on virtual machines a page fault can cost 13 µs, and
 // packing BERT-base's int8 weights page by page took 220 ms of a one-line `classify`.
@@ -203,7 +202,8 @@ std::shared_ptr<void> pages_now(size_t bytes) {
   return std::shared_ptr<void>(p, [length](void* q) { ::munmap(q, length); });
 }
 
-// A packed weight and the pages it lives in.
+// A weight repacked once into the layout the matmul prefers (keyed by address and layout), and the
+// pages it lives in.
 struct PackedWeight {
   memory packed;
   std::shared_ptr<void> pages;
@@ -258,11 +258,6 @@ LinearEntry& linear_entry(int M, int K, int N, bool has_bias, Activation act, bo
 // a stream of batches packs during its first few.
 constexpr int64_t kPackAfterRows = 2048;
 
-// An int8 weight as the VNNI matmul reads it (packed, or in place) and its row sums (zero point).
-struct PackedInt8 {
-  PackedWeight weight;
-  std::vector<int32_t> row_sums;
-};
 
 // An int8 layer called kSpecializeAfter times at one shape gets a primitive of its own, with its
 // per-channel weight scales fixed in the primitive (brgemm applies fixed scales for free, runtime
@@ -272,7 +267,7 @@ constexpr int kSpecializeAfter = 2;
 
 struct PackedWeights::Impl {
   PrimitiveCache<PackedWeight> cache;
-  PrimitiveCache<PackedInt8> int8;
+  PrimitiveCache<std::vector<int32_t>> row_sums;  // of int8 weights, for the zero point
   PrimitiveCache<MatmulEntry> specialized;
   std::mutex mutex;
   std::unordered_map<const void*, int64_t> rows;
@@ -294,9 +289,11 @@ PackedWeights::~PackedWeights() { delete impl_; }
 
 namespace {
 
-memory packed_weight(PackedWeights& store, const LinearEntry& e, const float* weight, int K, int N) {
+// The weight (N,K) of `type` as the matmul reads it: in place (Wᵀ through strides) when its
+// primitive takes that, else its packed copy.
+memory weight_memory(PackedWeights& store, const LinearEntry& e, const void* weight, dt type, int K, int N) {
   memory::desc want = e.mm.pd.weights_desc();
-  memory::desc stored({K, N}, dt::f32, dims{1, K});
+  memory::desc stored({K, N}, type, dims{1, K});
   if (want == stored) return mem(stored, weight);
   std::string key = fmt::format("{}:{}", static_cast<const void*>(weight), md_key(want));
   return store.impl()
@@ -333,20 +330,12 @@ LinearEntry& int8_linear_entry(int M, int K, int N, Activation act, bool residua
   });
 }
 
-// The weight's row sums, and once it is packed, its packed copy.
-PackedInt8& int8_weight(PackedWeights& store, const LinearEntry& e, const int8_t* weight, int K, int N) {
-  memory::desc want = e.mm.pd.weights_desc();
-  std::string key = e.packed ? fmt::format("{}:{}", static_cast<const void*>(weight), md_key(want))
-                             : fmt::format("{}:in place", static_cast<const void*>(weight));
-  return store.impl().int8.get(key, [&] {
-    memory src(memory::desc({K, N}, dt::s8, dims{1, K}), rt().engine, const_cast<int8_t*>(weight));
-    PackedInt8 p{e.packed ? packed_memory(want) : PackedWeight{src, nullptr}, std::vector<int32_t>(size_t(N))};
-    if (e.packed) {
-      dnnl::reorder(src, p.weight.packed).execute(this_stream(), src, p.weight.packed);
-      this_stream().wait();
-    }
-    row_sums_s8(p.row_sums.data(), weight, N, K);
-    return p;
+// Σ_k w[n][k] of an int8 weight, computed once.
+const std::vector<int32_t>& int8_row_sums(PackedWeights& store, const int8_t* weight, int K, int N) {
+  return store.impl().row_sums.get(fmt::format("{}", static_cast<const void*>(weight)), [&] {
+    std::vector<int32_t> sums(static_cast<size_t>(N));
+    row_sums_s8(sums.data(), weight, N, K);
+    return sums;
   });
 }
 
@@ -390,15 +379,15 @@ void linear_forward_int8(void* y, const float* x, const LinearWeights& w, int M,
   // would otherwise wait for 48 reorders).
   const bool packed = w.packed->impl().ready(w.weight_s8, M);
   LinearEntry& e = int8_linear_entry(M, K, N, act, residual != nullptr, out, packed);
-  PackedInt8& pw = int8_weight(*w.packed, e, w.weight_s8, K, N);
+  const std::vector<int32_t>& row_sums = int8_row_sums(*w.packed, w.weight_s8, K, N);
   for (int n = 0; n < N; ++n) {
     a[size_t(n)] = q.scale * w.weight_scale[n];
-    c[size_t(n)] = (w.bias ? w.bias[n] : 0.f) - a[size_t(n)] * float(q.zero_point) * float(pw.row_sums[size_t(n)]);
+    c[size_t(n)] = (w.bias ? w.bias[n] : 0.f) - a[size_t(n)] * float(q.zero_point) * float(row_sums[size_t(n)]);
   }
   MatmulEntry* own = specialized_int8(*w.packed, e, w, M, act, residual != nullptr, out);
   std::unordered_map<int, memory> args{
       {DNNL_ARG_SRC, mem(memory::desc({M, K}, dt::u8, dims{K, 1}), xq.get())},
-      {DNNL_ARG_WEIGHTS, pw.weight.packed},
+      {DNNL_ARG_WEIGHTS, weight_memory(*w.packed, e, w.weight_s8, dt::s8, K, N)},
       {DNNL_ARG_DST, mem(memory::desc({M, N}, out, dims{N, 1}), y)},
       {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
        own ? mem(plain({1, 1}), &q.scale) : mem(plain({1, N}), a.data())},
@@ -428,7 +417,7 @@ void linear_forward(float* y, const float* x, const LinearWeights& w, int M, Act
   const int K = w.in_features, N = w.out_features;
   const bool packed = w.packed && w.packed->impl().ready(w.weight, M);
   LinearEntry& e = linear_entry(M, K, N, w.bias != nullptr, act, residual != nullptr, packed);
-  memory wm = packed ? packed_weight(*w.packed, e, w.weight, K, N) : mem(e.mm.pd.weights_desc(), w.weight);
+  memory wm = packed ? weight_memory(*w.packed, e, w.weight, dt::f32, K, N) : mem(e.mm.pd.weights_desc(), w.weight);
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, mem(plain({M, K}), x)},
                                        {DNNL_ARG_WEIGHTS, wm},
                                        {DNNL_ARG_DST, mem(plain({M, N}), y)}};
