@@ -6,9 +6,11 @@
 //
 // One JSON line per shape: median/min/max latency in ms, sequences/s, and the GFLOP/s of the matmuls
 // (Q, K, V, O projections, FFN and attention; the same count as ../shared/bench/README.md).
+// BENCH_TRACE=1 also prints every timed run's milliseconds on stderr (to see a noisy machine's spread).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <sstream>
 #include <string>
@@ -80,6 +82,8 @@ int main(int argc, char** argv) {
         inf.run(in);
         ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
       }
+      if (std::getenv("BENCH_TRACE"))
+        for (double t : ms) std::fprintf(stderr, "%.0f ", t);
       std::sort(ms.begin(), ms.end());
       const double median = ms[ms.size() / 2];
       std::printf(

@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -162,7 +163,7 @@ algorithm eltwise_algorithm(Activation act) {
 
 // Scratch buffers for intermediate results, one set per thread, grown as needed.
 float* scratch(int slot, size_t n) {
-  thread_local std::vector<float> buffers[5];
+  thread_local std::vector<float> buffers[6];
   auto& b = buffers[slot];
   if (b.size() < n) b.resize(n);
   return b.data();
@@ -744,20 +745,6 @@ void run_plan(const AttentionPlan& plan, Fn fn) {
 
 }  // namespace
 
-void attention_forward(float* ctx, float* probs, const float* qkv, const float* mask_add, const AttentionShape& s,
-                       const float* dropout_mask) {
-  attention_forward_impl(ctx, probs, qkv, mask_add, s, dropout_mask, s.T);
-}
-
-void attention_forward_varlen(float* ctx, const float* qkv, const int* lengths, const AttentionShape& s) {
-  run_plan(plan_attention(ctx, lengths, s, sizeof(float), kSharedBelow), [&](const AttentionPiece& p) {
-    const size_t row = size_t(p.b) * s.T, head = size_t(p.h) * s.D, C = size_t(s.H) * s.D;
-    float* scores = scratch(kAttentionSlot, size_t(p.k) * p.g * p.n * p.n);
-    attention_forward_impl(ctx + row * C + head, scores, qkv + row * 3 * C + head, nullptr, {p.k, p.n, p.g, s.D},
-                           nullptr, s.T, s.H);
-  });
-}
-
 namespace {
 
 // softmax over rows of f32 scores into bf16 probabilities.
@@ -779,11 +766,85 @@ void softmax_to_bf16(uint16_t* y, const float* x, int rows, int cols) {
 
 }  // namespace
 
+namespace {
+
+// One short sequence (a line typed or piped alone) takes another road: its q, k and v are copied
+// head-major, so both products run on brgemm, which makes its kernels per shape in a fraction of a
+// millisecond. The strided products' gemm makes all its kernels at first use instead — 50 ms for f32
+// and 10 ms for bf16 here, a quarter of a one-line `classify`. Only single sequences up to
+// kCopyBelow tokens go this way, so at most 2 · kCopyBelow shapes of primitives ever exist for it.
+constexpr int kCopyBelow = 64;
+constexpr int kCopySlot = 5;  // the scratch buffer of the head-major copies
+
+bool copy_head_major(const AttentionPiece& p) { return p.k == 1 && p.n <= kCopyBelow; }
+
+// T is float (f32 attention) or uint16_t (bf16): ctx (n rows of the piece's heads) = softmax(q·kᵀ/√D)·v.
+template <class T>
+void attention_head_major(float* ctx, const T* qkv, const AttentionShape& s, const AttentionPiece& p) {
+  const dt type = std::is_same_v<T, float> ? dt::f32 : dt::bf16;
+  const memory::dim g = p.g, n = p.n, D = s.D, C = memory::dim(s.H) * s.D;
+  const size_t block = size_t(g) * n * D, count = size_t(g) * n * n;
+  const size_t copy_floats = (3 * block * sizeof(T) + sizeof(float) - 1) / sizeof(float);
+  T* q = reinterpret_cast<T*>(scratch(kCopySlot, copy_floats));
+  T* k = q + block;
+  T* v = k + block;
+  const T* rows = qkv + size_t(p.b) * s.T * 3 * C + size_t(p.h) * D;
+  for (memory::dim h = 0; h < g; ++h)
+    for (memory::dim t = 0; t < n; ++t) {
+      const T* from = rows + size_t(t) * 3 * C + size_t(h) * D;
+      const size_t to = (size_t(h) * n + size_t(t)) * D;
+      std::memcpy(q + to, from, D * sizeof(T));
+      std::memcpy(k + to, from + C, D * sizeof(T));
+      std::memcpy(v + to, from + 2 * C, D * sizeof(T));
+    }
+  float* scores = scratch(kAttentionSlot, count + (type == dt::bf16 ? (count + 1) / 2 : 0));
+  memory::desc qd({1, g, n, D}, type, memory::format_tag::abcd), ktd({1, g, D, n}, type, memory::format_tag::abdc);
+  memory::desc sd({1, g, n, n}, dt::f32, memory::format_tag::abcd), pd({1, g, n, n}, type, memory::format_tag::abcd);
+  memory::desc cd({1, g, n, D}, dt::f32, dims{memory::dim(s.T) * C, D, C, 1});
+  const std::string shape = fmt::format("{}:{}:{}:{}", int(type), g, n, D);
+  MatmulEntry& qk = cache_here(matmul_cache).get("hmqk:" + shape, [&] {
+    dnnl::primitive_attr attr;
+    attr.set_output_scales(0, {1.f / std::sqrt(float(D))});
+    return make_matmul(qd, ktd, nullptr, sd, attr);
+  });
+  run(qk.prim, {{DNNL_ARG_SRC, mem(qd, q)}, {DNNL_ARG_WEIGHTS, mem(ktd, k)}, {DNNL_ARG_DST, mem(sd, scores)}});
+  void* probs = scores;
+  if constexpr (std::is_same_v<T, float>) {
+    softmax_forward(scores, scores, int(g * n), int(n));
+  } else {
+    probs = scores + count;
+    softmax_to_bf16(static_cast<uint16_t*>(probs), scores, int(g * n), int(n));
+  }
+  MatmulEntry& pv = cache_here(matmul_cache).get("hmpv:" + shape, [&] {
+    return make_matmul(pd, qd, nullptr, cd, dnnl::primitive_attr());
+  });
+  run(pv.prim, {{DNNL_ARG_SRC, mem(pd, probs)}, {DNNL_ARG_WEIGHTS, mem(qd, v)},
+                {DNNL_ARG_DST, mem(cd, ctx + size_t(p.b) * s.T * C + size_t(p.h) * D)}});
+}
+
+}  // namespace
+
+void attention_forward(float* ctx, float* probs, const float* qkv, const float* mask_add, const AttentionShape& s,
+                       const float* dropout_mask) {
+  attention_forward_impl(ctx, probs, qkv, mask_add, s, dropout_mask, s.T);
+}
+
+void attention_forward_varlen(float* ctx, const float* qkv, const int* lengths, const AttentionShape& s) {
+  run_plan(plan_attention(ctx, lengths, s, sizeof(float), kSharedBelow), [&](const AttentionPiece& p) {
+    if (copy_head_major(p)) return attention_head_major(ctx, qkv, s, p);
+    const size_t row = size_t(p.b) * s.T, head = size_t(p.h) * s.D, C = size_t(s.H) * s.D;
+    float* scores = scratch(kAttentionSlot, size_t(p.k) * p.g * p.n * p.n);
+    attention_forward_impl(ctx + row * C + head, scores, qkv + row * 3 * C + head, nullptr, {p.k, p.n, p.g, s.D},
+                           nullptr, s.T, s.H);
+  });
+}
+
 void attention_forward_varlen_bf16(float* ctx, const uint16_t* qkv, const int* lengths, const AttentionShape& s) {
   const memory::dim C = s.H * s.D, D = s.D, S = s.T;
   const float scale = 1.f / std::sqrt(float(s.D));
   // A score costs 4 bytes in f32 and 2 more as a bf16 probability.
   run_plan(plan_attention(ctx, lengths, s, sizeof(float) + sizeof(uint16_t), kSharedBelow), [&](const AttentionPiece& p) {
+    if (copy_head_major(p)) return attention_head_major(ctx, qkv, s, p);
     const memory::dim k = p.k, g = p.g, n = p.n;
     const size_t count = size_t(k) * g * n * n, offset = size_t(p.b) * S, head = size_t(p.h) * D;
     float* scores = scratch(kAttentionSlot, count + (count + 1) / 2);

@@ -322,7 +322,8 @@ TEST_CASE("quantize_u8 gives every element the scalar rounding, whatever the len
 
 TEST_CASE("varlen attention equals the reference of each sequence alone, in pieces over the threads") {
   // 5 heads over 2 threads (uneven head groups), runs of equal lengths, padding, an empty sequence,
-  // and a long sequence whose scores split into one-head pieces.
+  // short sequences alone in their run (copied head-major), and a long sequence whose scores split
+  // into one-head pieces.
   for (const bert::ops::AttentionShape s : {bert::ops::AttentionShape{6, 11, 5, 8}, bert::ops::AttentionShape{2, 420, 3, 4}}) {
     const int C = s.H * s.D;
     const auto qkv = randn(size_t(s.B) * s.T * 3 * C, 70 + unsigned(s.T));
@@ -354,7 +355,7 @@ TEST_CASE("bf16 attention of the int8 path stays within bfloat16 precision of th
   const bert::ops::AttentionShape s{3, 9, 2, 16};
   const int C = s.H * s.D;
   auto qkv = randn(size_t(s.B) * s.T * 3 * C, 50);
-  const std::vector<int> lengths = {9, 9, 6};  // two equal lengths (run together) and one padded
+  const std::vector<int> lengths = {9, 9, 6};  // two equal lengths (run together), one alone (head-major)
   std::vector<uint16_t> qkv_bf16(qkv.size());
   for (size_t i = 0; i < qkv.size(); ++i) {  // round to nearest even, as the int8 matmul's bf16 output does
     uint32_t u;
