@@ -6,7 +6,8 @@
 #
 # usage: bench/run.sh [SECTION...]     sections: tok base int8 minilm text start train (default: all)
 # env:   BERTCTL_SHARED (../shared), PEERS_DIR (~/.cache/bertctl-peers), THREADS (default 2),
-#        MIN_TIME (seconds per shape, default 3), BUILD (build directory, default build-bench)
+#        MIN_TIME (seconds per shape and round, default 3), ROUNDS (interleaved rounds of bertctl and
+#        ONNX Runtime per shape, default 3), BUILD (build directory, default build-bench)
 # Run it on a quiet machine; compare the ratios it prints (measured back to back), not absolutes.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,6 +15,7 @@ shared=${BERTCTL_SHARED:-$repo/../shared}
 peers=${PEERS_DIR:-$HOME/.cache/bertctl-peers}
 threads=${THREADS:-2}
 min_time=${MIN_TIME:-3}
+rounds=${ROUNDS:-3}  # interleaved rounds of bertctl and ONNX Runtime per shape
 build=${BUILD:-$repo/build-bench}
 work=$build/bench-data
 sections=("$@")
@@ -66,23 +68,25 @@ peak() {
 }
 
 # ---- forward on fixed shapes ---------------------------------------------------------------------------
-# forward MODEL DTYPE ONNX SHAPES: bertctl, then ONNX Runtime on the same shapes.
+# forward MODEL DTYPE ONNX SHAPES: per shape, $rounds rounds of bertctl then ONNX Runtime back to back.
+# This machine's speed drifts by a fifth from one minute to the next; a ratio is only as good as the
+# time between its two halves, so the summary gives the median of the rounds' ratios.
 forward() {
-  local model=$1 dt=$2 onnx=$3 shapes=$4 line out
-  # Measure first, then the matmul peaks: nothing may run beside a measurement.
-  out=$("$build/bench/bench_forward" "$model" --threads "$threads" --shapes "$shapes" --min-time "$min_time")
-  while read -r line; do
-    local b s m p
-    b=$(field "$line" batch); s=$(field "$line" seq); m=$((b * s))
-    p=$(peak "$([ "$dt" = int8 ] && echo u8s8s32 || echo f32)" "$m")
-    emit "${line%\}},\"matmul_peak_gops\":${p:-null},\"model\":\"$(basename "$model")\"}"
-  done <<<"$out"
-  local line
-  if $peer_ort && [ -n "$onnx" ]; then
-    out=$(NODE_PATH=$peers/node_modules node "$shared/bench/ort_bench.mjs" --model "$onnx" --threads "$threads" \
-      --shapes "$shapes" --runs 5 --min-time "$min_time" 2>/dev/null)
-    while read -r line; do emit "$line"; done <<<"$out"
-  fi
+  local model=$1 dt=$2 onnx=$3 shapes=$4 shape r line
+  for shape in ${shapes//,/ }; do
+    for ((r = 1; r <= rounds; r++)); do
+      line=$("$build/bench/bench_forward" "$model" --threads "$threads" --shapes "$shape" --min-time "$min_time")
+      emit "${line%\}},\"round\":$r,\"model\":\"$(basename "$model")\"}"
+      if $peer_ort && [ -n "$onnx" ]; then
+        line=$(NODE_PATH=$peers/node_modules node "$shared/bench/ort_bench.mjs" --model "$onnx" --threads "$threads" \
+          --shapes "$shape" --runs 5 --min-time "$min_time" 2>/dev/null | grep '^{' | head -1)
+        [ -n "$line" ] && emit "${line%\}},\"round\":$r}"
+      fi
+    done
+    # Then the matmul peak on the same rows: nothing may run beside a measurement.
+    local m=$((${shape%x*} * ${shape#*x}))
+    emit "{\"bench\":\"matmul-peak\",\"dtype\":\"$dt\",\"rows\":$m,\"gops\":$(peak "$([ "$dt" = int8 ] && echo u8s8s32 || echo f32)" "$m")}"
+  done
 }
 has base && forward "$base" f32 "$peers/models/bert_base.onnx" 1x128,8x128,32x128,1x512
 has int8 && forward "$base8" int8 "$peers/models/bert_base_int8.onnx" 1x128,8x128,32x128
@@ -177,11 +181,18 @@ awk '
   function str(line, key,   m) {
     if (match(line, "\"" key "\": ?\"[^\"]*\"")) { m = substr(line, RSTART, RLENGTH); sub(/.*: ?"/, "", m); sub(/"$/, "", m); return m }
     return "" }
+  function median(list,   a, n, i, j, t) {  # of a space-separated list of numbers
+    n = split(list, a, " ")
+    for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
   /"impl":"bertctl"/ && /"median_ms"/ {
-    k = str($0, "dtype") " " num($0, "batch") "x" num($0, "seq") " " str($0, "model")
-    ours[k] = num($0, "seq_per_s"); gf[k] = num($0, "gflops"); pk[k] = num($0, "matmul_peak_gops"); order[++n] = k }
+    k = str($0, "dtype") " " num($0, "batch") "x" num($0, "seq") " " str($0, "model"); r = num($0, "round")
+    if (!(k in ours)) order[++n] = k
+    ours[k] = ours[k] " " num($0, "seq_per_s"); gf[k] = gf[k] " " num($0, "gflops"); ours_r[k, r] = num($0, "seq_per_s")
+    rows[k] = num($0, "batch") * num($0, "seq"); rounds_of[k] = rounds_of[k] " " r }
+  /"bench":"matmul-peak"/ { pk[(str($0, "dtype") == "int8" ? "I8" : "F32") " " num($0, "rows")] = num($0, "gops") }
   /"peer":"onnxruntime-node"/ && /"median_ms"/ {
-    dt = ($0 ~ /int8/) ? "I8" : "F32"; ort[dt " " num($0, "batch") "x" num($0, "seq")] = num($0, "seq_per_s") }
+    dt = ($0 ~ /int8/) ? "I8" : "F32"; ort_r[dt " " num($0, "batch") "x" num($0, "seq"), num($0, "round")] = num($0, "seq_per_s") }
   /"peer": "pytorch", "mode": "fp32"/ && /"median_ms"/ { torch["F32 " num($0, "batch") "x" num($0, "seq")] = num($0, "seq_per_s") }
   /"bench":"real-text"/ { if ($0 ~ /bertctl/) text[str($0, "model")] = num($0, "seq_per_s"); else text["ort"] = num($0, "seq_per_s") }
   /"bench":"first-line"/ { printf "first output line, %-26s %.3f s, peak RSS %d MB\n", str($0, "model"), num($0, "seconds_best_of_5"), num($0, "peak_rss_kb") / 1024 }
@@ -191,9 +202,12 @@ awk '
   /"peer": "tokenizers \(rust/ { rust[num($0, "rayon_threads")] = num($0, "median_MBps") }
   END {
     for (i = 1; i <= n; i++) { k = order[i]; split(k, p, " "); key = p[1] " " p[2]
-      printf "forward %-34s %7.2f seq/s  %6.1f G(FL)OP/s = %3.0f%% of matmul", k, ours[k], gf[k], (pk[k] > 0 ? 100 * gf[k] / pk[k] : 0)
-      if (key in ort) printf "  vs ORT %.2fx", ours[k] / ort[key]
-      if (key in torch) printf "  vs PyTorch %.2fx", ours[k] / torch[key]
+      rate = median(ours[k]); g = median(gf[k]); peak = pk[p[1] " " rows[k]]
+      printf "forward %-34s %7.2f seq/s  %6.1f G(FL)OP/s = %3.0f%% of matmul", k, rate, g, (peak > 0 ? 100 * g / peak : 0)
+      ratios = ""; nr = split(rounds_of[k], rs, " ")
+      for (j = 1; j <= nr; j++) if ((key SUBSEP rs[j]) in ort_r) ratios = ratios " " sprintf("%.3f", ours_r[k, rs[j]] / ort_r[key, rs[j]])
+      if (ratios != "") printf "  vs ORT %.2fx (rounds:%s)", median(ratios), ratios
+      if (key in torch) printf "  vs PyTorch %.2fx", rate / torch[key]
       printf "\n" }
     for (m in text) if (m != "ort") printf "real text %-26s %7.2f seq/s%s\n", m, text[m], ("ort" in text) ? sprintf("  vs ORT (padded batches) %.2fx", text[m] / text["ort"]) : ""
     for (c in tr) printf "train %-6s %6.2f examples/s, peak %d MB%s\n", c, tr[c], trm[c], (c in pt) ? sprintf("  vs PyTorch %.2fx (peak %d MB)", tr[c] / pt[c], ptm[c]) : ""
