@@ -340,8 +340,9 @@ const std::vector<int32_t>& int8_row_sums(PackedWeights& store, const int8_t* we
   });
 }
 
-// The layer's own primitive for a hot shape: fixed output scales w_scale[n], then ×x_scale (1×1),
-// + c (1×N), residual, activation; it reads the same packed weights as the generic one.
+// The layer's own primitive for a hot shape: fixed output scales w_scale[n] applied to acc + b[n]
+// (oneDNN adds an int8 product's bias before its output scales), then ×x_scale (1×1), residual,
+// activation; it reads the same packed weights as the generic one.
 MatmulEntry* specialized_int8(PackedWeights& store, const LinearEntry& generic, const LinearWeights& w, int M,
                               Activation act, bool residual, dt out) {
   const int K = w.in_features, N = w.out_features;
@@ -351,15 +352,15 @@ MatmulEntry* specialized_int8(PackedWeights& store, const LinearEntry& generic, 
   return &store.impl().specialized.get(key, [&] {
     memory::desc x({M, K}, dt::u8, dims{K, 1});
     memory::desc y({M, N}, out, dims{N, 1});
+    memory::desc b = plain({1, N});
     dnnl::post_ops po;
     po.append_binary(algorithm::binary_mul, plain({1, 1}));
-    po.append_binary(algorithm::binary_add, plain({1, N}));
     if (residual) po.append_binary(algorithm::binary_add, plain({M, N}));
     if (act != Activation::ACT_NONE) po.append_eltwise(1.f, eltwise_algorithm(act), 0.f, 0.f);
     dnnl::primitive_attr attr;
     attr.set_output_scales(1 << 1, std::vector<float>(w.weight_scale, w.weight_scale + N));
     attr.set_post_ops(po);
-    return make_matmul(x, generic.mm.pd.weights_desc(), nullptr, y, attr);
+    return make_matmul(x, generic.mm.pd.weights_desc(), &b, y, attr);
   });
 }
 
@@ -389,11 +390,18 @@ void linear_forward_int8(void* y, const float* x, const LinearWeights& w, int M,
   std::unordered_map<int, memory> args{
       {DNNL_ARG_SRC, mem(memory::desc({M, K}, dt::u8, dims{K, 1}), xq.get())},
       {DNNL_ARG_WEIGHTS, weight_memory(*w.packed, e, w.weight_s8, dt::s8, K, N)},
-      {DNNL_ARG_DST, mem(memory::desc({M, N}, out, dims{N, 1}), y)},
-      {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
-       own ? mem(plain({1, 1}), &q.scale) : mem(plain({1, N}), a.data())},
-      {DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1, mem(plain({1, N}), c.data())}};
-  if (residual) args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(2) | DNNL_ARG_SRC_1, mem(plain({M, N}), residual));
+      {DNNL_ARG_DST, mem(memory::desc({M, N}, out, dims{N, 1}), y)}};
+  int post_op = 0;
+  if (own) {
+    // In the accumulator's units: c[n] / a[n] = bias[n] / a[n] − zero_point·Σ_k w[n][k] (a[n] > 0).
+    for (int n = 0; n < N; ++n) c[size_t(n)] /= a[size_t(n)];
+    args.emplace(DNNL_ARG_BIAS, mem(plain({1, N}), c.data()));
+    args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(post_op++) | DNNL_ARG_SRC_1, mem(plain({1, 1}), &q.scale));
+  } else {
+    args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(post_op++) | DNNL_ARG_SRC_1, mem(plain({1, N}), a.data()));
+    args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(post_op++) | DNNL_ARG_SRC_1, mem(plain({1, N}), c.data()));
+  }
+  if (residual) args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(post_op) | DNNL_ARG_SRC_1, mem(plain({M, N}), residual));
   run(own ? own->prim : e.mm.prim, args);
 }
 
