@@ -106,27 +106,31 @@ if has text; then
   [ -f "$lines" ] || cat "$shared"/corpus/english/*.txt | tr -d '\r' | grep -v '^[[:space:]]*$' |
     awk 'NR % 113 == 0' >"$lines"
   n=$(wc -l <"$lines")
-  for model in "$base" "$base8"; do
-    start=$(date +%s.%N)
-    "$bertctl" encode -m "$model" -b 32 -t "$threads" --max-length 128 "$lines" >/dev/null 2>&1
-    end=$(date +%s.%N)
-    emit "$(awk -v n="$n" -v s="$start" -v e="$end" -v m="$(basename "$model")" 'BEGIN {
-      printf "{\"impl\":\"bertctl\",\"bench\":\"real-text\",\"model\":\"%s\",\"lines\":%d,\"seconds\":%.3f,\"seq_per_s\":%.3f}", m, n, e - s, n / (e - s) }')"
-  done
   if $peer_ort; then
     # ONNX Runtime as its pipelines feed it: each batch of 32 consecutive lines padded to its longest.
     shapes=$("$bertctl" tokenize --vocab "$vocab" --format ids --max-length 128 "$lines" |
       awk '{ if (NF > mx) mx = NF } NR % 32 == 0 { print mx; mx = 0 } END { if (NR % 32) print mx }' |
       sort -n | uniq -c | awk '{ printf "%s%d:%d", (NR > 1 ? "," : ""), $2, $1 }')
-    total=0
     distinct=$(tr ',' '\n' <<<"$shapes" | cut -d: -f1 | awk '{ printf "%s32x%d", (NR > 1 ? "," : ""), $1 }')
-    times=$(NODE_PATH=$peers/node_modules node "$shared/bench/ort_bench.mjs" --model "$peers/models/bert_base.onnx" \
-      --threads "$threads" --shapes "$distinct" --runs 3 --min-time 0 --warmup 1 2>/dev/null |
-      sed -E 's/.*"seq":([0-9]+).*"median_ms":([0-9.]+).*/\1 \2/')
-    total=$(awk -v shapes="$shapes" 'BEGIN { n = split(shapes, a, ","); for (i = 1; i <= n; i++) { split(a[i], b, ":"); c[b[1]] = b[2] } }
-      { t += c[$1] * $2 } END { printf "%.3f", t / 1000 }' <<<"$times")
-    emit "{\"peer\":\"onnxruntime-node\",\"bench\":\"real-text\",\"lines\":$n,\"seconds\":$total,\"seq_per_s\":$(awk -v n="$n" -v t="$total" 'BEGIN { printf "%.3f", n / t }')}"
   fi
+  # Interleaved rounds, as for the fixed shapes.
+  for ((r = 1; r <= rounds; r++)); do
+    for model in "$base" "$base8"; do
+      start=$(date +%s.%N)
+      "$bertctl" encode -m "$model" -b 32 -t "$threads" --max-length 128 "$lines" >/dev/null 2>&1
+      end=$(date +%s.%N)
+      emit "$(awk -v n="$n" -v s="$start" -v e="$end" -v m="$(basename "$model")" -v r="$r" 'BEGIN {
+        printf "{\"impl\":\"bertctl\",\"bench\":\"real-text\",\"model\":\"%s\",\"lines\":%d,\"seconds\":%.3f,\"seq_per_s\":%.3f,\"round\":%d}", m, n, e - s, n / (e - s), r }')"
+    done
+    if $peer_ort; then
+      times=$(NODE_PATH=$peers/node_modules node "$shared/bench/ort_bench.mjs" --model "$peers/models/bert_base.onnx" \
+        --threads "$threads" --shapes "$distinct" --runs 3 --min-time 0 --warmup 1 2>/dev/null |
+        sed -E 's/.*"seq":([0-9]+).*"median_ms":([0-9.]+).*/\1 \2/')
+      total=$(awk -v shapes="$shapes" 'BEGIN { n = split(shapes, a, ","); for (i = 1; i <= n; i++) { split(a[i], b, ":"); c[b[1]] = b[2] } }
+        { t += c[$1] * $2 } END { printf "%.3f", t / 1000 }' <<<"$times")
+      emit "{\"peer\":\"onnxruntime-node\",\"bench\":\"real-text\",\"lines\":$n,\"seconds\":$total,\"seq_per_s\":$(awk -v n="$n" -v t="$total" 'BEGIN { printf "%.3f", n / t }'),\"round\":$r}"
+    fi
+  done
 fi
 
 # ---- start-up: process start to the first output line of classify, one line ---------------------------
@@ -194,7 +198,9 @@ awk '
   /"peer":"onnxruntime-node"/ && /"median_ms"/ {
     dt = ($0 ~ /int8/) ? "I8" : "F32"; ort_r[dt " " num($0, "batch") "x" num($0, "seq"), num($0, "round")] = num($0, "seq_per_s") }
   /"peer": "pytorch", "mode": "fp32"/ && /"median_ms"/ { torch["F32 " num($0, "batch") "x" num($0, "seq")] = num($0, "seq_per_s") }
-  /"bench":"real-text"/ { if ($0 ~ /bertctl/) text[str($0, "model")] = num($0, "seq_per_s"); else text["ort"] = num($0, "seq_per_s") }
+  /"bench":"real-text"/ { r = num($0, "round")
+    if ($0 ~ /bertctl/) { m = str($0, "model"); text[m] = text[m] " " num($0, "seq_per_s"); text_r[m, r] = num($0, "seq_per_s"); text_rounds[m] = text_rounds[m] " " r }
+    else text_ort[r] = num($0, "seq_per_s") }
   /"bench":"first-line"/ { printf "first output line, %-26s %.3f s, peak RSS %d MB\n", str($0, "model"), num($0, "seconds_best_of_5"), num($0, "peak_rss_kb") / 1024 }
   /"impl":"bertctl","cmd":"train"/ { tr[str($0, "config")] = num($0, "examples_per_s"); trm[str($0, "config")] = num($0, "peak_rss_mb") }
   /"peer": "pytorch", "cmd": "train"/ { pt[str($0, "config")] = num($0, "examples_per_s"); ptm[str($0, "config")] = num($0, "peak_rss_kb") / 1024 }
@@ -209,7 +215,9 @@ awk '
       if (ratios != "") printf "  vs ORT %.2fx (rounds:%s)", median(ratios), ratios
       if (key in torch) printf "  vs PyTorch %.2fx", rate / torch[key]
       printf "\n" }
-    for (m in text) if (m != "ort") printf "real text %-26s %7.2f seq/s%s\n", m, text[m], ("ort" in text) ? sprintf("  vs ORT (padded batches) %.2fx", text[m] / text["ort"]) : ""
+    for (m in text) { ratios = ""; nr = split(text_rounds[m], rs, " ")
+      for (j = 1; j <= nr; j++) if (rs[j] in text_ort) ratios = ratios " " sprintf("%.3f", text_r[m, rs[j]] / text_ort[rs[j]])
+      printf "real text %-26s %7.2f seq/s%s\n", m, median(text[m]), ratios != "" ? sprintf("  vs ORT (padded batches) %.2fx (rounds:%s)", median(ratios), ratios) : "" }
     for (c in tr) printf "train %-6s %6.2f examples/s, peak %d MB%s\n", c, tr[c], trm[c], (c in pt) ? sprintf("  vs PyTorch %.2fx (peak %d MB)", tr[c] / pt[c], ptm[c]) : ""
     for (t in tok) printf "tokenize %d thread(s) %6.1f MB/s%s\n", t, tok[t], (t in rust) ? sprintf("  vs HF Rust %.1fx", tok[t] / rust[t]) : ""
   }' "$results"
