@@ -82,10 +82,11 @@ forward() {
           --shapes "$shape" --runs 5 --min-time "$min_time" 2>/dev/null | grep '^{' | head -1)
         [ -n "$line" ] && emit "${line%\}},\"round\":$r}"
       fi
+      # The matmul peak on the same rows, in the same round (nothing may run beside a measurement).
+      local m=$((${shape%x*} * ${shape#*x})) p
+      p=$(peak "$([ "$dt" = int8 ] && echo u8s8s32 || echo f32)" "$m")
+      emit "{\"bench\":\"matmul-peak\",\"dtype\":\"$dt\",\"rows\":$m,\"gops\":${p:-null},\"round\":$r}"
     done
-    # Then the matmul peak on the same rows: nothing may run beside a measurement.
-    local m=$((${shape%x*} * ${shape#*x}))
-    emit "{\"bench\":\"matmul-peak\",\"dtype\":\"$dt\",\"rows\":$m,\"gops\":$(peak "$([ "$dt" = int8 ] && echo u8s8s32 || echo f32)" "$m")}"
   done
 }
 has base && forward "$base" f32 "$peers/models/bert_base.onnx" 1x128,8x128,32x128,1x512
@@ -193,8 +194,9 @@ awk '
     k = str($0, "dtype") " " num($0, "batch") "x" num($0, "seq") " " str($0, "model"); r = num($0, "round")
     if (!(k in ours)) order[++n] = k
     ours[k] = ours[k] " " num($0, "seq_per_s"); gf[k] = gf[k] " " num($0, "gflops"); ours_r[k, r] = num($0, "seq_per_s")
+    gf_r[k, r] = num($0, "gflops")
     rows[k] = num($0, "batch") * num($0, "seq"); rounds_of[k] = rounds_of[k] " " r }
-  /"bench":"matmul-peak"/ { pk[(str($0, "dtype") == "int8" ? "I8" : "F32") " " num($0, "rows")] = num($0, "gops") }
+  /"bench":"matmul-peak"/ { pk_r[(str($0, "dtype") == "int8" ? "I8" : "F32") " " num($0, "rows"), num($0, "round")] = num($0, "gops") }
   /"peer":"onnxruntime-node"/ && /"median_ms"/ {
     dt = ($0 ~ /int8/) ? "I8" : "F32"; ort_r[dt " " num($0, "batch") "x" num($0, "seq"), num($0, "round")] = num($0, "seq_per_s") }
   /"peer": "pytorch", "mode": "fp32"/ && /"median_ms"/ { torch["F32 " num($0, "batch") "x" num($0, "seq")] = num($0, "seq_per_s") }
@@ -208,9 +210,10 @@ awk '
   /"peer": "tokenizers \(rust/ { rust[num($0, "rayon_threads")] = num($0, "median_MBps") }
   END {
     for (i = 1; i <= n; i++) { k = order[i]; split(k, p, " "); key = p[1] " " p[2]
-      rate = median(ours[k]); g = median(gf[k]); peak = pk[p[1] " " rows[k]]
-      printf "forward %-34s %7.2f seq/s  %6.1f G(FL)OP/s = %3.0f%% of matmul", k, rate, g, (peak > 0 ? 100 * g / peak : 0)
-      ratios = ""; nr = split(rounds_of[k], rs, " ")
+      rate = median(ours[k]); g = median(gf[k]); fractions = ""; ratios = ""; nr = split(rounds_of[k], rs, " ")
+      for (j = 1; j <= nr; j++) if (((p[1] " " rows[k]) SUBSEP rs[j]) in pk_r && pk_r[p[1] " " rows[k], rs[j]] > 0)
+        fractions = fractions " " 100 * gf_r[k, rs[j]] / pk_r[p[1] " " rows[k], rs[j]]
+      printf "forward %-34s %7.2f seq/s  %6.1f G(FL)OP/s = %3.0f%% of matmul", k, rate, g, fractions != "" ? median(fractions) : 0
       for (j = 1; j <= nr; j++) if ((key SUBSEP rs[j]) in ort_r) ratios = ratios " " sprintf("%.3f", ours_r[k, rs[j]] / ort_r[key, rs[j]])
       if (ratios != "") printf "  vs ORT %.2fx (rounds:%s)", median(ratios), ratios
       if (key in torch) printf "  vs PyTorch %.2fx", rate / torch[key]
