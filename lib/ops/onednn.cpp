@@ -309,9 +309,20 @@ memory weight_memory(PackedWeights& store, const LinearEntry& e, const void* wei
       .packed;
 }
 
-// u8 activations × s8 weights → f32: dst = acc·a[n] + c[n] (+ residual, then act), where
-// a[n] = x_scale·w_scale[n] and c[n] = bias[n] − a[n]·zero_point·Σ_k w[n][k]. Both are runtime
-// binary post-ops, so one primitive per shape serves every layer (brgemm takes no runtime scales).
+// u8 activations × s8 weights → f32 (or bf16): dst = (acc + b[n])·a[n] (+ residual, then act), where
+// a[n] = x_scale·w_scale[n] and b[n] = bias[n]/a[n] − zero_point·Σ_k w[n][k] is the product's bias
+// (oneDNN adds an int8 product's bias before scaling it). The post-ops after the bias: × `scale`
+// (a[n] as a row, or x_scale alone where w_scale[n] are fixed output scales), residual, activation.
+dnnl::post_ops int8_post_ops(const memory::desc& scale, int M, int N, Activation act, bool residual) {
+  dnnl::post_ops po;
+  po.append_binary(algorithm::binary_mul, scale);
+  if (residual) po.append_binary(algorithm::binary_add, plain({M, N}));
+  if (act != Activation::ACT_NONE) po.append_eltwise(1.f, eltwise_algorithm(act), 0.f, 0.f);
+  return po;
+}
+
+// The generic primitive: a[n] at run time, so one primitive per shape serves every layer (brgemm
+// takes no runtime scales).
 LinearEntry& int8_linear_entry(int M, int K, int N, Activation act, bool residual, dt out, bool packed) {
   std::string key = fmt::format("lin8:{}:{}:{}:{}:{}:{}:{}", M, K, N, int(act), residual, int(out), packed);
   return linear_cache.get(key, [&] {
@@ -319,15 +330,10 @@ LinearEntry& int8_linear_entry(int M, int K, int N, Activation act, bool residua
     // Wᵀ (K,N): packed, or the stored s8 W (N,K) read in place with swapped strides.
     memory::desc w = packed ? memory::desc({K, N}, dt::s8, memory::format_tag::any)
                             : memory::desc({K, N}, dt::s8, dims{1, K});
-    memory::desc y({M, N}, out, dims{N, 1});
-    dnnl::post_ops po;
-    po.append_binary(algorithm::binary_mul, plain({1, N}));
-    po.append_binary(algorithm::binary_add, plain({1, N}));
-    if (residual) po.append_binary(algorithm::binary_add, plain({M, N}));
-    if (act != Activation::ACT_NONE) po.append_eltwise(1.f, eltwise_algorithm(act), 0.f, 0.f);
+    memory::desc y({M, N}, out, dims{N, 1}), b = plain({1, N});
     dnnl::primitive_attr attr;
-    attr.set_post_ops(po);
-    return LinearEntry{make_matmul(x, w, nullptr, y, attr), packed};
+    attr.set_post_ops(int8_post_ops(plain({1, N}), M, N, act, residual));
+    return LinearEntry{make_matmul(x, w, &b, y, attr), packed};
   });
 }
 
@@ -340,9 +346,8 @@ const std::vector<int32_t>& int8_row_sums(PackedWeights& store, const int8_t* we
   });
 }
 
-// The layer's own primitive for a hot shape: fixed output scales w_scale[n] applied to acc + b[n]
-// (oneDNN adds an int8 product's bias before its output scales), then ×x_scale (1×1), residual,
-// activation; it reads the same packed weights as the generic one.
+// The layer's own primitive for a hot shape: w_scale[n] fixed as output scales (free in brgemm), so
+// its post-ops multiply by x_scale alone; it reads the same packed weights as the generic one.
 MatmulEntry* specialized_int8(PackedWeights& store, const LinearEntry& generic, const LinearWeights& w, int M,
                               Activation act, bool residual, dt out) {
   const int K = w.in_features, N = w.out_features;
@@ -351,15 +356,10 @@ MatmulEntry* specialized_int8(PackedWeights& store, const LinearEntry& generic, 
   if (!store.impl().hot(key)) return nullptr;
   return &store.impl().specialized.get(key, [&] {
     memory::desc x({M, K}, dt::u8, dims{K, 1});
-    memory::desc y({M, N}, out, dims{N, 1});
-    memory::desc b = plain({1, N});
-    dnnl::post_ops po;
-    po.append_binary(algorithm::binary_mul, plain({1, 1}));
-    if (residual) po.append_binary(algorithm::binary_add, plain({M, N}));
-    if (act != Activation::ACT_NONE) po.append_eltwise(1.f, eltwise_algorithm(act), 0.f, 0.f);
+    memory::desc y({M, N}, out, dims{N, 1}), b = plain({1, N});
     dnnl::primitive_attr attr;
     attr.set_output_scales(1 << 1, std::vector<float>(w.weight_scale, w.weight_scale + N));
-    attr.set_post_ops(po);
+    attr.set_post_ops(int8_post_ops(plain({1, 1}), M, N, act, residual));
     return make_matmul(x, generic.mm.pd.weights_desc(), &b, y, attr);
   });
 }
@@ -374,34 +374,27 @@ void linear_forward_int8(void* y, const float* x, const LinearWeights& w, int M,
   thread_local std::unique_ptr<uint8_t[]> xq;
   thread_local size_t xq_size = 0;
   if (xq_size < size_t(M) * K) xq.reset(new uint8_t[xq_size = size_t(M) * K]);
-  thread_local std::vector<float> a, c;
-  if (a.size() < size_t(N)) a.resize(size_t(N)), c.resize(size_t(N));
+  thread_local std::vector<float> a, b;  // see int8_post_ops
+  if (a.size() < size_t(N)) a.resize(size_t(N)), b.resize(size_t(N));
   const QuantParams q = quantize_u8(xq.get(), x, size_t(M) * K);
   // Packed once it has served kPackAfterRows rows, as f32 weights (the first line of `classify`
   // would otherwise wait for 48 reorders).
   const bool packed = w.packed->impl().ready(w.weight_s8, M);
   LinearEntry& e = int8_linear_entry(M, K, N, act, residual != nullptr, out, packed);
   const std::vector<int32_t>& row_sums = int8_row_sums(*w.packed, w.weight_s8, K, N);
-  for (int n = 0; n < N; ++n) {
+  for (int n = 0; n < N; ++n) {  // a[n] > 0: quantize_u8 and the converter never give a zero scale
     a[size_t(n)] = q.scale * w.weight_scale[n];
-    c[size_t(n)] = (w.bias ? w.bias[n] : 0.f) - a[size_t(n)] * float(q.zero_point) * float(row_sums[size_t(n)]);
+    b[size_t(n)] = (w.bias ? w.bias[n] / a[size_t(n)] : 0.f) - float(q.zero_point) * float(row_sums[size_t(n)]);
   }
   MatmulEntry* own = specialized_int8(*w.packed, e, w, M, act, residual != nullptr, out);
   std::unordered_map<int, memory> args{
       {DNNL_ARG_SRC, mem(memory::desc({M, K}, dt::u8, dims{K, 1}), xq.get())},
       {DNNL_ARG_WEIGHTS, weight_memory(*w.packed, e, w.weight_s8, dt::s8, K, N)},
-      {DNNL_ARG_DST, mem(memory::desc({M, N}, out, dims{N, 1}), y)}};
-  int post_op = 0;
-  if (own) {
-    // In the accumulator's units: c[n] / a[n] = bias[n] / a[n] − zero_point·Σ_k w[n][k] (a[n] > 0).
-    for (int n = 0; n < N; ++n) c[size_t(n)] /= a[size_t(n)];
-    args.emplace(DNNL_ARG_BIAS, mem(plain({1, N}), c.data()));
-    args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(post_op++) | DNNL_ARG_SRC_1, mem(plain({1, 1}), &q.scale));
-  } else {
-    args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(post_op++) | DNNL_ARG_SRC_1, mem(plain({1, N}), a.data()));
-    args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(post_op++) | DNNL_ARG_SRC_1, mem(plain({1, N}), c.data()));
-  }
-  if (residual) args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(post_op) | DNNL_ARG_SRC_1, mem(plain({M, N}), residual));
+      {DNNL_ARG_DST, mem(memory::desc({M, N}, out, dims{N, 1}), y)},
+      {DNNL_ARG_BIAS, mem(plain({1, N}), b.data())},
+      {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
+       own ? mem(plain({1, 1}), &q.scale) : mem(plain({1, N}), a.data())}};
+  if (residual) args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1, mem(plain({M, N}), residual));
   run(own ? own->prim : e.mm.prim, args);
 }
 
