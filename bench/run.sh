@@ -190,19 +190,27 @@ awk '
     n = split(list, a, " ")
     for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+  function values(a, ak, rounds,   rs, n, j, out) {  # a[ak, r] for each round r measured
+    n = split(rounds, rs, " ")
+    for (j = 1; j <= n; j++) if ((ak SUBSEP rs[j]) in a) out = out " " a[ak, rs[j]]
+    return out }
+  function ratios(a, ak, b, bk, rounds,   rs, n, j, out) {  # a[ak, r] / b[bk, r], round by round
+    n = split(rounds, rs, " ")
+    for (j = 1; j <= n; j++) if ((ak SUBSEP rs[j]) in a && (bk SUBSEP rs[j]) in b && b[bk, rs[j]] > 0)
+      out = out " " sprintf("%.3f", a[ak, rs[j]] / b[bk, rs[j]])
+    return out }
   /"impl":"bertctl"/ && /"median_ms"/ {
     k = str($0, "dtype") " " num($0, "batch") "x" num($0, "seq") " " str($0, "model"); r = num($0, "round")
-    if (!(k in ours)) order[++n] = k
-    ours[k] = ours[k] " " num($0, "seq_per_s"); gf[k] = gf[k] " " num($0, "gflops"); ours_r[k, r] = num($0, "seq_per_s")
-    gf_r[k, r] = num($0, "gflops")
+    if (!(k in rounds_of)) order[++n] = k
+    ours_r[k, r] = num($0, "seq_per_s"); gf_r[k, r] = num($0, "gflops")
     rows[k] = num($0, "batch") * num($0, "seq"); rounds_of[k] = rounds_of[k] " " r }
   /"bench":"matmul-peak"/ { pk_r[(str($0, "dtype") == "int8" ? "I8" : "F32") " " num($0, "rows"), num($0, "round")] = num($0, "gops") }
   /"peer":"onnxruntime-node"/ && /"median_ms"/ {
     dt = ($0 ~ /int8/) ? "I8" : "F32"; ort_r[dt " " num($0, "batch") "x" num($0, "seq"), num($0, "round")] = num($0, "seq_per_s") }
   /"peer": "pytorch", "mode": "fp32"/ && /"median_ms"/ { torch["F32 " num($0, "batch") "x" num($0, "seq")] = num($0, "seq_per_s") }
   /"bench":"real-text"/ { r = num($0, "round")
-    if ($0 ~ /bertctl/) { m = str($0, "model"); text[m] = text[m] " " num($0, "seq_per_s"); text_r[m, r] = num($0, "seq_per_s"); text_rounds[m] = text_rounds[m] " " r }
-    else text_ort[r] = num($0, "seq_per_s") }
+    if ($0 ~ /bertctl/) { m = str($0, "model"); text_r[m, r] = num($0, "seq_per_s"); text_rounds[m] = text_rounds[m] " " r }
+    else text_r["ort", r] = num($0, "seq_per_s") }
   /"bench":"first-line"/ { printf "first output line, %-26s %.3f s, peak RSS %d MB\n", str($0, "model"), num($0, "seconds_best_of_5"), num($0, "peak_rss_kb") / 1024 }
   /"impl":"bertctl","cmd":"train"/ { tr[str($0, "config")] = num($0, "examples_per_s"); trm[str($0, "config")] = num($0, "peak_rss_mb") }
   /"peer": "pytorch", "cmd": "train"/ { pt[str($0, "config")] = num($0, "examples_per_s"); ptm[str($0, "config")] = num($0, "peak_rss_kb") / 1024 }
@@ -210,17 +218,16 @@ awk '
   /"peer": "tokenizers \(rust/ { rust[num($0, "rayon_threads")] = num($0, "median_MBps") }
   END {
     for (i = 1; i <= n; i++) { k = order[i]; split(k, p, " "); key = p[1] " " p[2]
-      rate = median(ours[k]); g = median(gf[k]); fractions = ""; ratios = ""; nr = split(rounds_of[k], rs, " ")
-      for (j = 1; j <= nr; j++) if (((p[1] " " rows[k]) SUBSEP rs[j]) in pk_r && pk_r[p[1] " " rows[k], rs[j]] > 0)
-        fractions = fractions " " 100 * gf_r[k, rs[j]] / pk_r[p[1] " " rows[k], rs[j]]
-      printf "forward %-34s %7.2f seq/s  %6.1f G(FL)OP/s = %3.0f%% of matmul", k, rate, g, fractions != "" ? median(fractions) : 0
-      for (j = 1; j <= nr; j++) if ((key SUBSEP rs[j]) in ort_r) ratios = ratios " " sprintf("%.3f", ours_r[k, rs[j]] / ort_r[key, rs[j]])
-      if (ratios != "") printf "  vs ORT %.2fx (rounds:%s)", median(ratios), ratios
+      rate = median(values(ours_r, k, rounds_of[k])); fractions = ratios(gf_r, k, pk_r, p[1] " " rows[k], rounds_of[k])
+      printf "forward %-34s %7.2f seq/s  %6.1f G(FL)OP/s = %3.0f%% of matmul", k, rate, median(values(gf_r, k, rounds_of[k])),
+        fractions != "" ? 100 * median(fractions) : 0
+      vs = ratios(ours_r, k, ort_r, key, rounds_of[k])
+      if (vs != "") printf "  vs ORT %.2fx (rounds:%s)", median(vs), vs
       if (key in torch) printf "  vs PyTorch %.2fx", rate / torch[key]
       printf "\n" }
-    for (m in text) { ratios = ""; nr = split(text_rounds[m], rs, " ")
-      for (j = 1; j <= nr; j++) if (rs[j] in text_ort) ratios = ratios " " sprintf("%.3f", text_r[m, rs[j]] / text_ort[rs[j]])
-      printf "real text %-26s %7.2f seq/s%s\n", m, median(text[m]), ratios != "" ? sprintf("  vs ORT (padded batches) %.2fx (rounds:%s)", median(ratios), ratios) : "" }
+    for (m in text_rounds) { vs = ratios(text_r, m, text_r, "ort", text_rounds[m])
+      printf "real text %-26s %7.2f seq/s%s\n", m, median(values(text_r, m, text_rounds[m])),
+        vs != "" ? sprintf("  vs ORT (padded batches) %.2fx (rounds:%s)", median(vs), vs) : "" }
     for (c in tr) printf "train %-6s %6.2f examples/s, peak %d MB%s\n", c, tr[c], trm[c], (c in pt) ? sprintf("  vs PyTorch %.2fx (peak %d MB)", tr[c] / pt[c], ptm[c]) : ""
     for (t in tok) printf "tokenize %d thread(s) %6.1f MB/s%s\n", t, tok[t], (t in rust) ? sprintf("  vs HF Rust %.1fx", tok[t] / rust[t]) : ""
   }' "$results"
