@@ -88,6 +88,8 @@ class Encoder {
   bool bf16_attention() const { return quantized_ != nullptr && ops::has_native_bf16(); }
   static constexpr size_t kAttentionScratchBytes = 16 << 20;
   void embeddings_forward(const EncoderInput& in, bool training);
+  void pack_rows();
+  void unpack_rows(float* to, const float* from) const;
   void layer_forward(int l, LayerActivations& a, bool training);
   void embeddings_backward(const float* d_embedding_output, BertWeights& grads);
   void layer_backward(int l, LayerActivations& a, const float* d_layer_output, float* d_input, BertWeights& grads);
@@ -112,6 +114,10 @@ class Encoder {
   float* mask_add_ = nullptr;           // (B,T) 0 or float32 min
   std::vector<int> lengths_;            // (B) real tokens of each sequence
   bool right_padded_ = false;           // every mask is a run of ones, then zeros
+  // The rows the layers run on: (B·T) padded, or fewer with the real tokens packed (see pack_rows).
+  std::vector<int> offsets_;            // (B) sequence b's first row
+  int rows_ = 0;
+  bool packed_rows_ = false;
   float* embeddings_sum_ = nullptr;     // (M,C) word + position + token type
   float* embeddings_norm_ = nullptr;    // (M,C) after embeddings.LayerNorm
   float* embeddings_mean_ = nullptr;

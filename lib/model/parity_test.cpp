@@ -127,16 +127,23 @@ void check_model(const bert::model::Model& model, const json& ref, const std::st
     check_case(inf, p, 0, label + " pair " + std::to_string(p["index"].get<int>()), worst, nullptr);
     ++checked;
   }
-  // The padded batch: every row must equal its unbatched reference.
+  // The padded batch (its real tokens packed inside the encoder): every row, and every layer's hidden
+  // state of it, must equal its unbatched reference.
   const json& batch = ref["batch"];
   const bert::model::EncoderInput in = bert::test::batch_from_json(batch);
-  inf.run(in);
+  const size_t C = size_t(model.config.hidden_size), T = size_t(in.T);
+  std::vector<std::vector<float>> batch_layers;
+  inf.run(in, [&](int, const float* h) { batch_layers.emplace_back(h, h + size_t(in.B) * T * C); });
   for (int b = 0; b < in.B; ++b) {
     json row = batch["rows"][size_t(b)];
     const json& unbatched = ref["cases"][batch["text_indices"][size_t(b)].get<size_t>()];
-    for (const char* k : {"logits", "probs", "predicted_label", "pooler_output"})
+    for (const char* k : {"logits", "probs", "predicted_label", "pooler_output", "hidden_states"})
       if (unbatched.contains(k) && !row.contains(k)) row[k] = unbatched[k];
-    check_case(inf, row, b, label + " batch row " + std::to_string(b), worst, nullptr);
+    const size_t n = row["last_hidden_state"].size();
+    std::vector<std::vector<float>> layers;
+    for (const std::vector<float>& h : batch_layers)
+      layers.emplace_back(h.begin() + long(size_t(b) * T * C), h.begin() + long((size_t(b) * T + n) * C));
+    check_case(inf, row, b, label + " batch row " + std::to_string(b), worst, &layers);
     ++checked;
   }
   MESSAGE(label << ": " << checked << " inputs; max abs diff hidden " << worst.hidden << ", hidden_states "

@@ -702,6 +702,7 @@ struct AttentionPiece {
   int b, k;  // sequences b .. b+k-1
   int h, g;  // heads h .. h+g-1
   int n;     // their length
+  int row, stride;  // the first one's first row; rows from one sequence to the next
 };
 constexpr size_t kPieceBytes = 1 << 20;
 constexpr size_t kSharedBytes = 16 << 20;
@@ -713,25 +714,39 @@ struct AttentionPlan {
 };
 
 // Also zeroes the context rows of padding (finite and unused).
-AttentionPlan plan_attention(float* ctx, const int* lengths, const AttentionShape& s, size_t bytes_per_score,
+AttentionPlan plan_attention(float* ctx, const SequenceRows& seqs, const AttentionShape& s, size_t bytes_per_score,
                              size_t shared_below) {
   const int threads = omp_get_max_threads(), C = s.H * s.D;
+  auto length = [&](int b) { return std::clamp(seqs.lengths[b], 0, s.T); };
+  auto zero_rows = [&](int from, int to) {
+    if (to > from) std::memset(ctx + size_t(from) * C, 0, size_t(to - from) * C * sizeof(float));
+  };
+  int covered = 0;  // rows before it are a sequence's or zeroed
+  for (int b = 0; b < s.B; ++b) {
+    BERT_CHECK(seqs.offsets[b] >= covered && seqs.offsets[b] + length(b) <= seqs.rows);
+    zero_rows(covered, seqs.offsets[b]);
+    covered = seqs.offsets[b] + length(b);
+  }
+  zero_rows(covered, seqs.rows);
   AttentionPlan plan;
   for (int b = 0; b < s.B;) {
-    const int n = std::clamp(lengths[b], 0, s.T);
+    // A run: sequences of one length, evenly spaced, so one strided view covers them all.
+    const int n = length(b), row = seqs.offsets[b];
+    const int stride = b + 1 < s.B ? seqs.offsets[b + 1] - row : n;
     int run = 1;
-    while (b + run < s.B && std::clamp(lengths[b + run], 0, s.T) == n) ++run;
-    for (int j = b; j < b + run; ++j)
-      std::memset(ctx + (size_t(j) * s.T + n) * C, 0, size_t(s.T - n) * C * sizeof(float));
+    while (b + run < s.B && length(b + run) == n && seqs.offsets[b + run] - seqs.offsets[b + run - 1] == stride) ++run;
+    auto piece = [&](int j, int k, int h, int g) {
+      return AttentionPiece{j, k, h, g, n, row + (j - b) * stride, k > 1 ? stride : n};
+    };
     const size_t head_bytes = size_t(n) * n * bytes_per_score;
     if (n > 0 && head_bytes * size_t(s.H) < shared_below) {
       const int k = std::max(1, int(kSharedBytes / (head_bytes * size_t(s.H))));
-      for (int j = b; j < b + run; j += k) plan.shared.push_back({j, std::min(k, b + run - j), 0, s.H, n});
+      for (int j = b; j < b + run; j += k) plan.shared.push_back(piece(j, std::min(k, b + run - j), 0, s.H));
     } else if (n > 0) {
       const int g = std::clamp(int(kPieceBytes / head_bytes), 1, (s.H + threads - 1) / threads);
       const int k = std::max(1, int(kPieceBytes / (head_bytes * size_t(g))));
       for (int j = b; j < b + run; j += k)
-        for (int h = 0; h < s.H; h += g) plan.own.push_back({j, std::min(k, b + run - j), h, std::min(g, s.H - h), n});
+        for (int h = 0; h < s.H; h += g) plan.own.push_back(piece(j, std::min(k, b + run - j), h, std::min(g, s.H - h)));
     }
     b += run;
   }
@@ -789,7 +804,7 @@ void attention_head_major(float* ctx, const T* qkv, const AttentionShape& s, con
   T* q = reinterpret_cast<T*>(scratch(kCopySlot, copy_floats));
   T* k = q + block;
   T* v = k + block;
-  const T* rows = qkv + size_t(p.b) * s.T * 3 * C + size_t(p.h) * D;
+  const T* rows = qkv + size_t(p.row) * 3 * C + size_t(p.h) * D;
   for (memory::dim h = 0; h < g; ++h)
     for (memory::dim t = 0; t < n; ++t) {
       const T* from = rows + size_t(t) * 3 * C + size_t(h) * D;
@@ -801,7 +816,7 @@ void attention_head_major(float* ctx, const T* qkv, const AttentionShape& s, con
   float* scores = scratch(kAttentionSlot, count + (type == dt::bf16 ? (count + 1) / 2 : 0));
   memory::desc qd({1, g, n, D}, type, memory::format_tag::abcd), ktd({1, g, D, n}, type, memory::format_tag::abdc);
   memory::desc sd({1, g, n, n}, dt::f32, memory::format_tag::abcd), pd({1, g, n, n}, type, memory::format_tag::abcd);
-  memory::desc cd({1, g, n, D}, dt::f32, dims{memory::dim(s.T) * C, D, C, 1});
+  memory::desc cd({1, g, n, D}, dt::f32, dims{n * C, D, C, 1});
   const std::string shape = fmt::format("{}:{}:{}:{}", int(type), g, n, D);
   MatmulEntry& qk = cache_here(matmul_cache).get("hmqk:" + shape, [&] {
     dnnl::primitive_attr attr;
@@ -820,7 +835,7 @@ void attention_head_major(float* ctx, const T* qkv, const AttentionShape& s, con
     return make_matmul(pd, qd, nullptr, cd, dnnl::primitive_attr());
   });
   run(pv.prim, {{DNNL_ARG_SRC, mem(pd, probs)}, {DNNL_ARG_WEIGHTS, mem(qd, v)},
-                {DNNL_ARG_DST, mem(cd, ctx + size_t(p.b) * s.T * C + size_t(p.h) * D)}});
+                {DNNL_ARG_DST, mem(cd, ctx + size_t(p.row) * C + size_t(p.h) * D)}});
 }
 
 }  // namespace
@@ -830,24 +845,25 @@ void attention_forward(float* ctx, float* probs, const float* qkv, const float* 
   attention_forward_impl(ctx, probs, qkv, mask_add, s, dropout_mask, s.T);
 }
 
-void attention_forward_varlen(float* ctx, const float* qkv, const int* lengths, const AttentionShape& s) {
-  run_plan(plan_attention(ctx, lengths, s, sizeof(float), kSharedBelow), [&](const AttentionPiece& p) {
+void attention_forward_varlen(float* ctx, const float* qkv, const SequenceRows& seqs, const AttentionShape& s) {
+  run_plan(plan_attention(ctx, seqs, s, sizeof(float), kSharedBelow), [&](const AttentionPiece& p) {
     if (copy_head_major(p)) return attention_head_major(ctx, qkv, s, p);
-    const size_t row = size_t(p.b) * s.T, head = size_t(p.h) * s.D, C = size_t(s.H) * s.D;
+    const size_t row = size_t(p.row), head = size_t(p.h) * s.D, C = size_t(s.H) * s.D;
     float* scores = scratch(kAttentionSlot, size_t(p.k) * p.g * p.n * p.n);
     attention_forward_impl(ctx + row * C + head, scores, qkv + row * 3 * C + head, nullptr, {p.k, p.n, p.g, s.D},
-                           nullptr, s.T, s.H);
+                           nullptr, p.stride, s.H);
   });
 }
 
-void attention_forward_varlen_bf16(float* ctx, const uint16_t* qkv, const int* lengths, const AttentionShape& s) {
-  const memory::dim C = s.H * s.D, D = s.D, S = s.T;
+void attention_forward_varlen_bf16(float* ctx, const uint16_t* qkv, const SequenceRows& seqs,
+                                   const AttentionShape& s) {
+  const memory::dim C = s.H * s.D, D = s.D;
   const float scale = 1.f / std::sqrt(float(s.D));
   // A score costs 4 bytes in f32 and 2 more as a bf16 probability.
-  run_plan(plan_attention(ctx, lengths, s, sizeof(float) + sizeof(uint16_t), kSharedBelow), [&](const AttentionPiece& p) {
+  run_plan(plan_attention(ctx, seqs, s, sizeof(float) + sizeof(uint16_t), kSharedBelow), [&](const AttentionPiece& p) {
     if (copy_head_major(p)) return attention_head_major(ctx, qkv, s, p);
-    const memory::dim k = p.k, g = p.g, n = p.n;
-    const size_t count = size_t(k) * g * n * n, offset = size_t(p.b) * S, head = size_t(p.h) * D;
+    const memory::dim k = p.k, g = p.g, n = p.n, S = p.stride;
+    const size_t count = size_t(k) * g * n * n, offset = size_t(p.row), head = size_t(p.h) * D;
     float* scores = scratch(kAttentionSlot, count + (count + 1) / 2);
     uint16_t* probs = reinterpret_cast<uint16_t*>(scores + count);
     const uint16_t* q = qkv + offset * 3 * C + head;

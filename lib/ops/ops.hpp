@@ -88,16 +88,26 @@ struct AttentionShape {
 };
 void attention_forward(float* ctx, float* probs, const float* qkv, const float* mask_add,
                        const AttentionShape& s, const float* dropout_mask = nullptr);
+// Where a batch's sequences sit in its rows: sequence b in rows offsets[b] .. offsets[b] + lengths[b]
+// - 1 (ascending, not overlapping), the other rows up to `rows` padding. Padded batches have
+// offsets[b] = b·T; packed ones put each sequence right after the one before.
+struct SequenceRows {
+  const int* lengths;
+  const int* offsets;
+  int rows;
+};
 // Inference attention without work on padding: sequence b attends over (and is computed for) its
-// first lengths[b] tokens only, as if alone; the context rows of its padding are set to 0. It runs
-// in pieces (sequences of one length × a few heads), each on one of oneDNN's threads, with scores in
-// per-thread scratch of at most about 1 MB each.
-void attention_forward_varlen(float* ctx, const float* qkv, const int* lengths, const AttentionShape& s);
+// lengths[b] tokens only, as if alone; the context rows of padding are set to 0. s.B is the number
+// of sequences and s.T the longest length allowed. It runs in pieces (sequences of one length × a
+// few heads), each on one of oneDNN's threads, with scores in per-thread scratch of at most about
+// 1 MB each.
+void attention_forward_varlen(float* ctx, const float* qkv, const SequenceRows& seqs, const AttentionShape& s);
 // The int8 path's attention: q, k, v in bfloat16 (qkv_bf16 (B,T,3C), as written by
 // linear_forward_bf16), scores and softmax computed in f32, probabilities multiplied with v in
 // bfloat16 — twice the speed of f32 on CPUs with AVX512-BF16, at the precision int8 models already
 // trade away. Same padding rules and pieces as attention_forward_varlen.
-void attention_forward_varlen_bf16(float* ctx, const uint16_t* qkv_bf16, const int* lengths, const AttentionShape& s);
+void attention_forward_varlen_bf16(float* ctx, const uint16_t* qkv_bf16, const SequenceRows& seqs,
+                                   const AttentionShape& s);
 // Whether this CPU runs bfloat16 matmuls natively (AVX512-BF16); the int8 path uses f32 otherwise.
 bool has_native_bf16();
 

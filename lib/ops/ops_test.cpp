@@ -320,31 +320,65 @@ TEST_CASE("quantize_u8 gives every element the scalar rounding, whatever the len
   }
 }
 
+namespace {
+
+// Sequence b of `lengths` in rows b·T (padded) or right after the one before (packed).
+std::vector<int> sequence_offsets(const std::vector<int>& lengths, int T, bool packed) {
+  std::vector<int> offsets;
+  int row = 0;
+  for (int n : lengths) {
+    offsets.push_back(row);
+    row += packed ? n : T;
+  }
+  return offsets;
+}
+
+// The reference context of the sequence of n tokens in rows `row` .. of qkv, attended alone.
+std::vector<float> reference_context(const std::vector<float>& qkv, size_t row, int n,
+                                     const bert::ops::AttentionShape& s) {
+  const size_t C = size_t(s.H) * s.D;
+  std::vector<double> q(size_t(n) * 3 * C), want(size_t(n) * C), probs(size_t(s.H) * n * n), mask(size_t(n), 0.0);
+  for (size_t i = 0; i < q.size(); ++i) q[i] = qkv[row * 3 * C + i];
+  bert::ref::attention_forward(want.data(), probs.data(), q.data(), mask.data(), {1, n, s.H, s.D});
+  return to_float(want);
+}
+
+// Nonzero values of ctx (rows of C) in rows that belong to no sequence.
+size_t nonzero_padding(const std::vector<float>& ctx, size_t C, const std::vector<int>& lengths,
+                       const std::vector<int>& offsets) {
+  std::vector<bool> in_sequence(ctx.size() / C, false);
+  for (size_t b = 0; b < lengths.size(); ++b) std::fill_n(in_sequence.begin() + offsets[b], lengths[b], true);
+  size_t nonzero = 0;
+  for (size_t i = 0; i < ctx.size(); ++i) nonzero += !in_sequence[i / C] && ctx[i] != 0.f;
+  return nonzero;
+}
+
+}  // namespace
+
 TEST_CASE("varlen attention equals the reference of each sequence alone, in pieces over the threads") {
   // 5 heads over 2 threads (uneven head groups), runs of equal lengths, padding, an empty sequence,
   // short sequences alone in their run (copied head-major), and a long sequence whose scores split
-  // into one-head pieces.
-  for (const bert::ops::AttentionShape s : {bert::ops::AttentionShape{6, 11, 5, 8}, bert::ops::AttentionShape{2, 420, 3, 4}}) {
-    const int C = s.H * s.D;
-    const auto qkv = randn(size_t(s.B) * s.T * 3 * C, 70 + unsigned(s.T));
-    const std::vector<int> lengths = s.B == 6 ? std::vector<int>{11, 11, 11, 7, 0, 3} : std::vector<int>{420, 419};
-    std::vector<float> ctx(size_t(s.B) * s.T * C, 7.f);
-    bert::ops::attention_forward_varlen(ctx.data(), qkv.data(), lengths.data(), s);
-    for (int b = 0; b < s.B; ++b) {
-      const int n = lengths[size_t(b)];
-      INFO("T " << s.T << " sequence " << b);
-      if (n > 0) {
-        std::vector<double> q(size_t(n) * 3 * C), want(size_t(n) * C), probs(size_t(s.H) * n * n), mask(size_t(n), 0.0);
-        for (size_t i = 0; i < q.size(); ++i) q[i] = qkv[size_t(b) * s.T * 3 * C + i];
-        bert::ref::attention_forward(want.data(), probs.data(), q.data(), mask.data(), {1, n, s.H, s.D});
-        std::vector<float> got(ctx.begin() + long(size_t(b) * s.T * C), ctx.begin() + long((size_t(b) * s.T + n) * C));
-        CHECK(max_abs_diff(got, to_float(want), 1e-5, "varlen attention") <= 1e-5);
+  // into one-head pieces; every one with sequences padded to T and packed one after another (a run's
+  // stride then its length, not T).
+  for (const bert::ops::AttentionShape s : {bert::ops::AttentionShape{6, 11, 5, 8}, bert::ops::AttentionShape{2, 420, 3, 4}})
+    for (const bool packed : {false, true}) {
+      const int C = s.H * s.D;
+      const std::vector<int> lengths = s.B == 6 ? std::vector<int>{9, 9, 9, 7, 0, 3} : std::vector<int>{420, 419};
+      const std::vector<int> offsets = sequence_offsets(lengths, s.T, packed);
+      const int rows = packed ? offsets.back() + lengths.back() + 5 : s.B * s.T;
+      const auto qkv = randn(size_t(rows) * 3 * C, 70 + unsigned(s.T));
+      std::vector<float> ctx(size_t(rows) * C, 7.f);
+      bert::ops::attention_forward_varlen(ctx.data(), qkv.data(), {lengths.data(), offsets.data(), rows}, s);
+      for (int b = 0; b < s.B; ++b) {
+        const int n = lengths[size_t(b)];
+        const size_t row = size_t(offsets[size_t(b)]);
+        INFO("T " << s.T << (packed ? " packed" : " padded") << " sequence " << b);
+        if (n == 0) continue;
+        std::vector<float> got(ctx.begin() + long(row * C), ctx.begin() + long((row + size_t(n)) * C));
+        CHECK(max_abs_diff(got, reference_context(qkv, row, n, s), 1e-5, "varlen attention") <= 1e-5);
       }
-      size_t nonzero = 0;
-      for (size_t i = (size_t(b) * s.T + n) * C; i < size_t(b + 1) * s.T * C; ++i) nonzero += ctx[i] != 0.f;
-      CHECK(nonzero == 0);  // padding rows are zero
+      CHECK(nonzero_padding(ctx, size_t(C), lengths, offsets) == 0);
     }
-  }
 }
 
 TEST_CASE("bf16 attention of the int8 path stays within bfloat16 precision of the f32 reference") {
@@ -354,28 +388,29 @@ TEST_CASE("bf16 attention of the int8 path stays within bfloat16 precision of th
   }
   const bert::ops::AttentionShape s{3, 9, 2, 16};
   const int C = s.H * s.D;
-  auto qkv = randn(size_t(s.B) * s.T * 3 * C, 50);
-  const std::vector<int> lengths = {9, 9, 6};  // two equal lengths (run together), one alone (head-major)
-  std::vector<uint16_t> qkv_bf16(qkv.size());
-  for (size_t i = 0; i < qkv.size(); ++i) {  // round to nearest even, as the int8 matmul's bf16 output does
-    uint32_t u;
-    std::memcpy(&u, &qkv[i], 4);
-    u += 0x7fff + ((u >> 16) & 1);
-    qkv_bf16[i] = uint16_t(u >> 16);
-    u = uint32_t(qkv_bf16[i]) << 16;
-    std::memcpy(&qkv[i], &u, 4);  // the reference sees the same rounded inputs
-  }
-  std::vector<float> ctx(size_t(s.B) * s.T * C, 7.f);
-  bert::ops::attention_forward_varlen_bf16(ctx.data(), qkv_bf16.data(), lengths.data(), s);
-  for (int b = 0; b < s.B; ++b) {
-    const int n = lengths[size_t(b)];
-    std::vector<double> q(size_t(n) * 3 * C), want(size_t(n) * C), probs(size_t(s.H) * n * n), mask(size_t(n), 0.0);
-    for (size_t i = 0; i < q.size(); ++i) q[i] = qkv[size_t(b) * s.T * 3 * C + i];
-    bert::ref::attention_forward(want.data(), probs.data(), q.data(), mask.data(), {1, n, s.H, s.D});
-    std::vector<float> got(ctx.begin() + long(size_t(b) * s.T * C), ctx.begin() + long((size_t(b) * s.T + n) * C));
-    INFO("sequence " << b);
-    CHECK(max_abs_diff(got, to_float(want), 2e-2, "bf16 attention") <= 2e-2);
-    for (int t = n; t < s.T; ++t)  // padding rows are zero
-      for (int c = 0; c < C; ++c) CHECK(ctx[(size_t(b) * s.T + t) * C + c] == 0.f);
+  const std::vector<int> lengths = {7, 7, 6};  // two equal lengths (run together), one alone (head-major)
+  for (const bool packed : {false, true}) {
+    const std::vector<int> offsets = sequence_offsets(lengths, s.T, packed);
+    const int rows = packed ? offsets.back() + lengths.back() + 2 : s.B * s.T;
+    auto qkv = randn(size_t(rows) * 3 * C, 50);
+    std::vector<uint16_t> qkv_bf16(qkv.size());
+    for (size_t i = 0; i < qkv.size(); ++i) {  // round to nearest even, as the int8 matmul's bf16 output does
+      uint32_t u;
+      std::memcpy(&u, &qkv[i], 4);
+      u += 0x7fff + ((u >> 16) & 1);
+      qkv_bf16[i] = uint16_t(u >> 16);
+      u = uint32_t(qkv_bf16[i]) << 16;
+      std::memcpy(&qkv[i], &u, 4);  // the reference sees the same rounded inputs
+    }
+    std::vector<float> ctx(size_t(rows) * C, 7.f);
+    bert::ops::attention_forward_varlen_bf16(ctx.data(), qkv_bf16.data(), {lengths.data(), offsets.data(), rows}, s);
+    for (int b = 0; b < s.B; ++b) {
+      const int n = lengths[size_t(b)];
+      const size_t row = size_t(offsets[size_t(b)]);
+      std::vector<float> got(ctx.begin() + long(row * C), ctx.begin() + long((row + size_t(n)) * C));
+      INFO((packed ? "packed" : "padded") << " sequence " << b);
+      CHECK(max_abs_diff(got, reference_context(qkv, row, n, s), 2e-2, "bf16 attention") <= 2e-2);
+    }
+    CHECK(nonzero_padding(ctx, size_t(C), lengths, offsets) == 0);
   }
 }
