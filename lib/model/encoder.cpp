@@ -142,13 +142,10 @@ void Encoder::allocate(int B, int T, bool training) {
   }
   size_t total = 0;
   for (auto& [p, n] : plan) total += n;
-  if (total > arena_size_) {
-    arena_.reset(new float[total]);  // not zeroed: every buffer is written before it is read
-    arena_size_ = total;
-  }
+  arena_.reserve(total * sizeof(float));  // not zeroed: every buffer is written before it is read
   size_t offset = 0;
   for (auto& [p, n] : plan) {
-    *p = arena_.get() + offset;
+    *p = arena_.as<float>() + offset;
     offset += n;
   }
 }

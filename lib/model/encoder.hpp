@@ -12,6 +12,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/page_buffer.hpp"     // PageBuffer
 #include "model/bert_config.hpp"   // BertConfig
 #include "model/bert_weights.hpp"  // BertWeights
 #include "text/tokenizer.hpp"       // Encoding
@@ -107,8 +108,7 @@ class Encoder {
   int B_ = 0, T_ = 0;
   bool trained_forward_ = false;
   uint64_t dropout_seed_ = 0;
-  std::unique_ptr<float[]> arena_;
-  size_t arena_size_ = 0;  // floats
+  PageBuffer arena_;
   const EncoderInput* input_ = nullptr;
   std::vector<int32_t> input_ids_, token_type_ids_;  // copies kept for the embedding backward
   float* mask_add_ = nullptr;           // (B,T) 0 or float32 min

@@ -7,7 +7,6 @@
 #include "ops/ops.hpp"
 
 #include <omp.h>
-#include <sys/mman.h>
 
 #include <algorithm>
 #include <cmath>
@@ -24,6 +23,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "core/error.hpp"     // BERT_CHECK
+#include "core/page_buffer.hpp"  // PageBuffer
 #include "ops/quantize.hpp"    // quantize_u8, row_sums_s8
 
 #if DNNL_VERSION_MAJOR != 2
@@ -163,10 +163,9 @@ algorithm eltwise_algorithm(Activation act) {
 
 // Scratch buffers for intermediate results, one set per thread, grown as needed.
 float* scratch(int slot, size_t n) {
-  thread_local std::vector<float> buffers[6];
-  auto& b = buffers[slot];
-  if (b.size() < n) b.resize(n);
-  return b.data();
+  thread_local PageBuffer buffers[6];
+  buffers[slot].reserve(n * sizeof(float));
+  return buffers[slot].as<float>();
 }
 
 void add_into(float* dst, const float* src, size_t n) {
@@ -188,30 +187,17 @@ MatmulEntry make_matmul(const memory::desc& a, const memory::desc& b, const memo
   return MatmulEntry{pd, dnnl::matmul(pd)};
 }
 
-// Memory for packed weights, mapped at once (one call; 2 MB pages where they fit) rather than page
-// by page as the reorder first writes it: on virtual machines a page fault can cost 13 µs, and
-// packing BERT-base's int8 weights page by page took 220 ms of a one-line `classify`.
-std::shared_ptr<void> pages_now(size_t bytes) {
-#ifndef MADV_POPULATE_WRITE
-  constexpr int MADV_POPULATE_WRITE = 23;  // Linux 5.14; without it the pages fault in as usual
-#endif
-  const size_t length = std::max<size_t>(bytes, 1);
-  void* p = ::mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) throw std::bad_alloc();
-  ::madvise(p, length, MADV_HUGEPAGE);  // the whole 2 MB pages inside, if any
-  ::madvise(p, length, MADV_POPULATE_WRITE);
-  return std::shared_ptr<void>(p, [length](void* q) { ::munmap(q, length); });
-}
-
 // A weight repacked once into the layout the matmul prefers (keyed by address and layout), and the
-// pages it lives in.
+// pages it lives in: mapped at once (one call) rather than page by page as the reorder first writes
+// them; on virtual machines a page fault can cost 13 µs, and packing BERT-base's int8 weights page by
+// page took 220 ms of a one-line `classify`.
 struct PackedWeight {
   memory packed;
-  std::shared_ptr<void> pages;
+  std::shared_ptr<PageBuffer> pages;
 };
 PackedWeight packed_memory(const memory::desc& md) {
-  std::shared_ptr<void> pages = pages_now(md.get_size());
-  return PackedWeight{memory(md, rt().engine, pages.get()), pages};
+  auto pages = std::make_shared<PageBuffer>(md.get_size(), true);
+  return PackedWeight{memory(md, rt().engine, pages->data()), pages};
 }
 
 std::string md_key(const memory::desc& md) {
@@ -371,12 +357,11 @@ void linear_forward_int8(void* y, const float* x, const LinearWeights& w, int M,
   const int K = w.in_features, N = w.out_features;
   // Grown, never shrunk: a vector resized up and down between layers (K = 768, 3072, 768, ...)
   // would zero-fill megabytes on one thread at every FFN while oneDNN's other threads wait.
-  thread_local std::unique_ptr<uint8_t[]> xq;
-  thread_local size_t xq_size = 0;
-  if (xq_size < size_t(M) * K) xq.reset(new uint8_t[xq_size = size_t(M) * K]);
+  thread_local PageBuffer xq;
+  xq.reserve(size_t(M) * K);
   thread_local std::vector<float> a, b;  // see int8_post_ops
   if (a.size() < size_t(N)) a.resize(size_t(N)), b.resize(size_t(N));
-  const QuantParams q = quantize_u8(xq.get(), x, size_t(M) * K);
+  const QuantParams q = quantize_u8(xq.as<uint8_t>(), x, size_t(M) * K);
   // Packed once it has served kPackAfterRows rows, as f32 weights (the first line of `classify`
   // would otherwise wait for 48 reorders).
   const bool packed = w.packed->impl().ready(w.weight_s8, M);
@@ -388,7 +373,7 @@ void linear_forward_int8(void* y, const float* x, const LinearWeights& w, int M,
   }
   MatmulEntry* own = specialized_int8(*w.packed, e, w, M, act, residual != nullptr, out);
   std::unordered_map<int, memory> args{
-      {DNNL_ARG_SRC, mem(memory::desc({M, K}, dt::u8, dims{K, 1}), xq.get())},
+      {DNNL_ARG_SRC, mem(memory::desc({M, K}, dt::u8, dims{K, 1}), xq.as<uint8_t>())},
       {DNNL_ARG_WEIGHTS, weight_memory(*w.packed, e, w.weight_s8, dt::s8, K, N)},
       {DNNL_ARG_DST, mem(memory::desc({M, N}, out, dims{N, 1}), y)},
       {DNNL_ARG_BIAS, mem(plain({1, N}), b.data())},
