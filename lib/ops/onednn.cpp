@@ -413,6 +413,12 @@ void linear_forward(float* y, const float* x, const LinearWeights& w, int M, Act
   run(e.mm.prim, args);
 }
 
+int calls_until_steady(int M) {
+  // The first call after kPackAfterRows rows packs; an int8 layer's count of calls at a shape starts
+  // again on packed weights, and the call that makes its own primitive is the last slow one.
+  return int((kPackAfterRows + M - 1) / std::max(M, 1)) + 1 + kSpecializeAfter;
+}
+
 const char* linear_implementation(int M, int K, int N, bool packed) {
   return linear_entry(M, K, N, true, Activation::ACT_NONE, false, packed).mm.pd.impl_info_str();
 }

@@ -117,5 +117,9 @@ void attention_backward(float* dqkv, float* scratch, const float* dctx, const fl
 
 // Name of the oneDNN implementation a linear layer of this shape uses (for benchmarks/diagnostics).
 const char* linear_implementation(int M, int K, int N, bool packed);
+// Calls at M rows after which a linear layer runs as it will from then on (its weights packed, an
+// int8 layer on a primitive of its own): a benchmark of the steady state warms up that long, as ONNX
+// Runtime packs its weights when a session is created.
+int calls_until_steady(int M);
 
 }  // namespace bert::ops
