@@ -12,11 +12,11 @@
 #include <memory>
 #include <vector>
 
-#include "core/page_buffer.hpp"     // PageBuffer
+#include "core/page_buffer.hpp"    // PageBuffer
 #include "model/bert_config.hpp"   // BertConfig
 #include "model/bert_weights.hpp"  // BertWeights
-#include "text/tokenizer.hpp"       // Encoding
-#include "ops/ops.hpp"              // PackedWeights
+#include "text/tokenizer.hpp"      // Encoding
+#include "ops/ops.hpp"             // PackedWeights
 
 namespace bert::model {
 
