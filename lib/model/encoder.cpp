@@ -335,11 +335,9 @@ const float* Encoder::forward(const EncoderInput& in, const ForwardOptions& opti
     layer_forward(l, a, training);
     hidden = a.layer_output;
     if (!training_capable_) a.layer_output = own_output;
-    if (options.on_hidden_state && packed_rows_) {
-      unpack_rows(scratch_, hidden);
-      options.on_hidden_state(l + 1, scratch_);
-    } else if (options.on_hidden_state) {
-      options.on_hidden_state(l + 1, hidden);
+    if (options.on_hidden_state) {
+      if (packed_rows_) unpack_rows(scratch_, hidden);
+      options.on_hidden_state(l + 1, packed_rows_ ? scratch_ : hidden);
     }
   }
   // Inference's hidden states are its own ping-pong buffers, (B,T) in size.
