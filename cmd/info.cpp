@@ -1,12 +1,18 @@
-// bertctl info: what a model is (architecture, sizes, parameters, dtype, vocabulary, labels).
+// bertctl info: what a model is (architecture, sizes, parameters, dtype, vocabulary, labels), and with
+// --cpu what this machine offers and which kernels bertctl runs on it.
 #include <algorithm>
 #include <cstdio>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
+#include "core/error.hpp"  // fail_usage
 #include "io/tensor_archive.hpp"
 #include "model/model.hpp"
+#include "ops/cpu.hpp"
+#include "ops/ops.hpp"
 
 namespace bertctl {
 
@@ -15,9 +21,44 @@ namespace {
 struct InfoOptions {
   std::string model;
   std::string format = "text";
+  bool cpu = false;
 };
 
+void print(const nlohmann::ordered_json& j, const std::string& format) {
+  if (format == "json") {
+    std::printf("%s\n", j.dump().c_str());
+    return;
+  }
+  for (auto& [k, v] : j.items())
+    std::printf("%-24s %s\n", (k + ":").c_str(), v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
+}
+
+std::vector<std::string> feature_names(const bert::ops::CpuFeatures& f) {
+  std::vector<std::string> names;
+  for (auto [on, name] : {std::pair{f.avx2, "avx2"}, {f.avx512, "avx512"}, {f.avx512_vnni, "avx512_vnni"},
+                          {f.avx512_bf16, "avx512_bf16"}, {f.amx, "amx"}, {f.avx_vnni, "avx_vnni"}})
+    if (on) names.push_back(name);
+  return names;
+}
+
+void run_cpu_info(const InfoOptions& o) {
+  const bert::ops::Cpu& c = bert::ops::cpu();
+  nlohmann::ordered_json j;
+  j["cpu"] = c.name;
+  j["has"] = feature_names(c.has);
+  j["uses"] = feature_names(c.use);
+  j["cap"] = c.cap ? fmt::format("{} ({})", bert::ops::isa_level_name(*c.cap), c.cap_source) : "none";
+  for (const auto& [what, how] : bert::ops::engine_report()) j[what] = how;
+  j["threads"] = bert::ops::num_threads();
+  if (o.format == "json") return print(j, o.format);
+  for (const char* list : {"has", "uses"})  // one line each in the text form
+    j[list] = j[list].empty() ? "none" : fmt::format("{}", fmt::join(j[list].get<std::vector<std::string>>(), " "));
+  print(j, o.format);
+}
+
 void run_info(const InfoOptions& o) {
+  if (o.cpu) return run_cpu_info(o);
+  if (o.model.empty()) bert::fail_usage("give a model, or --cpu");
   bert::model::Model m = bert::model::load_model(o.model);
   const bert::model::BertConfig& c = m.config;
   const auto& tc = m.tokenizer->config();
@@ -44,20 +85,18 @@ void run_info(const InfoOptions& o) {
     j["multi_label"] = c.multi_label;
   }
   if (!m.notes.empty()) j["notes"] = m.notes;
-  if (o.format == "json") {
-    std::printf("%s\n", j.dump().c_str());
-    return;
-  }
-  for (auto& [k, v] : j.items())
-    std::printf("%-24s %s\n", (k + ":").c_str(), v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
+  print(j, o.format);
 }
 
 }  // namespace
 
 void add_info_command(CLI::App& root) {
   auto o = std::make_shared<InfoOptions>();
-  CLI::App* app = root.add_subcommand("info", "Describe a model: architecture, sizes, parameters, vocabulary, labels");
-  app->add_option("model", o->model, "Model file or Hugging Face checkpoint directory")->required();
+  CLI::App* app = root.add_subcommand(
+      "info", "Describe a model (architecture, sizes, parameters, vocabulary, labels), or this CPU with --cpu");
+  app->add_option("model", o->model, "Model file or Hugging Face checkpoint directory");
+  app->add_flag("--cpu", o->cpu,
+                "Describe this CPU instead: its instruction sets, the cap (BERTCTL_MAX_ISA), the kernels bertctl runs");
   app->add_option("--format", o->format, "Output format: text or json")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();

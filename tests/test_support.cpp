@@ -28,6 +28,12 @@ fs::path shared_path(const std::string& rel) {
   return p;
 }
 
+void skip_unless(bool available, const std::string& why) {
+  if (available) return;
+  std::fprintf(stderr, "SKIPPED: %s\n", why.c_str());
+  std::exit(77);
+}
+
 fs::path testdata_path(const std::string& rel) { return fs::path(BERTCTL_SOURCE_DIR) / "testdata" / rel; }
 
 nlohmann::json read_json(const fs::path& path) {

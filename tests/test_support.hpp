@@ -19,6 +19,10 @@ namespace bert::test {
 // test binary prints why and exits with 77, which CTest reports as skipped.
 std::filesystem::path shared_path(const std::string& rel);
 
+// Ends the test binary as skipped (exit 77, printing why) unless `available`: for a binary whose
+// every case needs a CPU feature, so CTest says "skipped" where the machine lacks it.
+void skip_unless(bool available, const std::string& why);
+
 // This repository's own testdata/ folder.
 std::filesystem::path testdata_path(const std::string& rel);
 

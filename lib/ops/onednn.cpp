@@ -24,6 +24,7 @@
 
 #include "core/error.hpp"     // BERT_CHECK
 #include "core/page_buffer.hpp"  // PageBuffer
+#include "ops/cpu.hpp"         // cpu(): the instruction-set cap
 #include "ops/quantize.hpp"    // quantize_u8, row_sums_s8
 
 #if DNNL_VERSION_MAJOR != 2
@@ -39,7 +40,30 @@ using dims = dnnl::memory::dims;
 
 namespace {
 
+dnnl::cpu_isa dnnl_isa(IsaLevel level) {
+  switch (level) {
+    case IsaLevel::ISA_SSE41: return dnnl::cpu_isa::sse41;
+    case IsaLevel::ISA_AVX2: return dnnl::cpu_isa::avx2;
+    case IsaLevel::ISA_AVX512: return dnnl::cpu_isa::avx512_core;
+    case IsaLevel::ISA_AVX512_VNNI: return dnnl::cpu_isa::avx512_core_vnni;
+    case IsaLevel::ISA_AVX512_BF16: return dnnl::cpu_isa::avx512_core_bf16;
+    case IsaLevel::ISA_AMX: return dnnl::cpu_isa::avx512_core_amx;
+    case IsaLevel::ISA_ALL: break;
+  }
+  return dnnl::cpu_isa::all;
+}
+
+// BERTCTL_MAX_ISA caps oneDNN too; it must be set before oneDNN first asks which ISA it may use,
+// so it is the first thing the runtime does (oneDNN reads ONEDNN_MAX_CPU_ISA itself otherwise).
+bool cap_onednn() {
+  const Cpu& c = cpu();
+  if (c.cap && c.cap_source == "BERTCTL_MAX_ISA")
+    BERT_CHECK(dnnl::set_max_cpu_isa(dnnl_isa(*c.cap)) == dnnl::status::success);
+  return true;
+}
+
 struct Runtime {
+  bool capped = cap_onednn();
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
 };
 
@@ -350,6 +374,24 @@ MatmulEntry* specialized_int8(PackedWeights& store, const LinearEntry& generic, 
   });
 }
 
+// oneDNN's u8·s8 kernels without VNNI (AVX2; AVX-512 before Cascade Lake) add each pair of products
+// in 16 bits with saturation (vpmaddubsw): 2·255·127 overflows 32767 and the sums come out wrong.
+// There the activations take 7 bits (0..127; 2·127·127 fits). Halving the file's s8 weights instead
+// measured no better overall (classifier probabilities slightly closer to f32, embeddings further)
+// and would need a second copy of every weight.
+}  // namespace
+
+int int8_activation_top() {
+  static const int top = [] {
+    rt();  // the cap comes first
+    const auto isa = unsigned(dnnl::get_effective_cpu_isa()), vnni = unsigned(dnnl::cpu_isa::avx512_core_vnni);
+    return (isa & vnni) == vnni ? 255 : 127;
+  }();
+  return top;
+}
+
+namespace {
+
 // y is f32 (M,N), or bf16 when out == bf16.
 void linear_forward_int8(void* y, const float* x, const LinearWeights& w, int M, Activation act,
                          const float* residual, dt out = dt::f32) {
@@ -361,7 +403,7 @@ void linear_forward_int8(void* y, const float* x, const LinearWeights& w, int M,
   xq.reserve(size_t(M) * K);
   thread_local std::vector<float> a, b;  // see int8_post_ops
   if (a.size() < size_t(N)) a.resize(size_t(N)), b.resize(size_t(N));
-  const QuantParams q = quantize_u8(xq.as<uint8_t>(), x, size_t(M) * K);
+  const QuantParams q = quantize_u8(xq.as<uint8_t>(), x, size_t(M) * K, int8_activation_top());
   // Packed once it has served kPackAfterRows rows, as f32 weights (the first line of `classify`
   // would otherwise wait for 48 reorders).
   const bool packed = w.packed->impl().ready(w.weight_s8, M);
@@ -392,10 +434,7 @@ void linear_forward_bf16(uint16_t* y, const float* x, const LinearWeights& w, in
   linear_forward_int8(y, x, w, M, Activation::ACT_NONE, nullptr, dt::bf16);
 }
 
-bool has_native_bf16() {
-  static const bool yes = __builtin_cpu_supports("avx512bf16");
-  return yes;
-}
+bool has_native_bf16() { return cpu().use.avx512_bf16; }
 int num_threads() { return omp_get_max_threads(); }
 
 void linear_forward(float* y, const float* x, const LinearWeights& w, int M, Activation act,
@@ -419,8 +458,41 @@ int calls_until_steady(int M) {
   return int((kPackAfterRows + M - 1) / std::max(M, 1)) + 1 + kSpecializeAfter;
 }
 
-const char* linear_implementation(int M, int K, int N, bool packed) {
-  return linear_entry(M, K, N, true, Activation::ACT_NONE, false, packed).mm.pd.impl_info_str();
+namespace {
+
+const char* isa_name(dnnl::cpu_isa isa) {
+  switch (isa) {
+    case dnnl::cpu_isa::sse41: return "sse41";
+    case dnnl::cpu_isa::avx: return "avx";
+    case dnnl::cpu_isa::avx2: return "avx2";
+    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
+    case dnnl::cpu_isa::avx512_core: return "avx512_core";
+    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
+    default: return "other";
+  }
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> engine_report() {
+  rt();  // the cap first
+  const dnnl_version_t* v = dnnl_version();
+  // A layer of BERT-base at 128 rows, its weights packed, as a stream of batches runs it.
+  const int M = 128, K = 768, N = 768;
+  const std::string f32 = linear_entry(M, K, N, true, Activation::ACT_NONE, false, true).mm.pd.impl_info_str();
+  const std::string int8 = int8_linear_entry(M, K, N, Activation::ACT_NONE, false, dt::f32, true).mm.pd.impl_info_str();
+  const bool full = int8_activation_top() == 255;
+  return {
+      {"onednn", fmt::format("{}.{}.{}, {} kernels", v->major, v->minor, v->patch, isa_name(dnnl::get_effective_cpu_isa()))},
+      {"f32_linear", f32},
+      {"int8_linear", int8 + (full ? ", u8·s8 with 8-bit activations (VNNI)"
+                                   : ", u8·s8 with 7-bit activations (without VNNI 8-bit pairs of products "
+                                     "would saturate)")},
+      {"int8_attention", has_native_bf16() ? "bfloat16 (AVX512-BF16)" : "f32 (no AVX512-BF16)"},
+      {"quantizer", quantizer_path()},
+  };
 }
 
 namespace {

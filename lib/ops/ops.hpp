@@ -12,6 +12,9 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace bert::ops {
 
@@ -45,7 +48,7 @@ struct LinearWeights {
   int out_features = 0;           // N
   PackedWeights* packed = nullptr;  // non-null: the weights are frozen, pack them once there
   // Int8 instead of `weight` (inference only, needs `packed`): W[n][k] ≈ weight_scale[n]·weight_s8[n][k].
-  // The input is quantized to u8 for each call and the product runs u8·s8 on VNNI.
+  // The input is quantized to u8 (0..int8_activation_top()) for each call and the product runs u8·s8.
   const int8_t* weight_s8 = nullptr;  // (N, K)
   const float* weight_scale = nullptr;  // (N)
 };
@@ -110,13 +113,18 @@ void attention_forward_varlen_bf16(float* ctx, const uint16_t* qkv_bf16, const S
                                    const AttentionShape& s);
 // Whether this CPU runs bfloat16 matmuls natively (AVX512-BF16); the int8 path uses f32 otherwise.
 bool has_native_bf16();
+// The largest code int8 activations are quantized to: 255 where u8·s8 products are exact (VNNI),
+// 127 where oneDNN adds pairs of products in saturating 16 bits (AVX2, AVX-512 without VNNI).
+int int8_activation_top();
 
 // dqkv (B,T,3C) += gradient of ctx w.r.t. q, k, v; scratch (B,H,T,T) is overwritten.
 void attention_backward(float* dqkv, float* scratch, const float* dctx, const float* probs,
                         const float* qkv, const AttentionShape& s, const float* dropout_mask = nullptr);
 
-// Name of the oneDNN implementation a linear layer of this shape uses (for benchmarks/diagnostics).
-const char* linear_implementation(int M, int K, int N, bool packed);
+// What this machine runs, as (what, how) lines for `bertctl info --cpu` and the benchmarks: oneDNN's
+// version and instruction set, the kernels of f32 and int8 linear layers at a BERT-base shape, the
+// int8 scheme, attention and quantizer paths.
+std::vector<std::pair<std::string, std::string>> engine_report();
 // Calls at M rows after which a linear layer runs as it will from then on (its weights packed, an
 // int8 layer on a primitive of its own): a benchmark of the steady state warms up that long, as ONNX
 // Runtime packs its weights when a session is created.

@@ -4,29 +4,20 @@
 
 #include <cstring>
 #include <functional>
-#include <random>
 #include <vector>
 
 #include "ops/ops.hpp"
-#include "ops/quantize.hpp"
+#include "ops/ops_test_support.hpp"
 #include "ops/reference.hpp"
 #include "test_support.hpp"
 
 using bert::ops::Activation;
+using bert::ops::test::randn;
+using bert::ops::test::to_double;
+using bert::ops::test::to_float;
 using bert::test::max_abs_diff;
 
 namespace {
-
-std::vector<float> randn(size_t n, uint32_t seed, float scale = 1.f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> d(0.f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
-
-std::vector<double> to_double(const std::vector<float>& v) { return {v.begin(), v.end()}; }
-std::vector<float> to_float(const std::vector<double>& v) { return {v.begin(), v.end()}; }
 
 // Checks d(Σ r·f(x))/dx computed by `analytic` against central differences of `f`, in double.
 void check_gradient(std::vector<double>& x, size_t out_size, const std::function<void(std::vector<double>&)>& f,
@@ -236,181 +227,5 @@ TEST_CASE("reference backward passes agree with central differences") {
     bert::ref::attention_forward(ctx.data(), probs.data(), qkv.data(), mask.data(), s);
     bert::ref::attention_backward(dqkv.data(), r.data(), probs.data(), qkv.data(), s);
     check_gradient(qkv, r.size(), f, dqkv, r, "attention dqkv");
-  }
-}
-
-TEST_CASE("int8 linear: u8 activations × s8 weights equal the dequantized product, post-ops included") {
-  const int M = 37, K = 96, N = 80;
-  auto x = randn(size_t(M) * K, 40, 1.5f), w = randn(size_t(N) * K, 41, 0.2f), b = randn(N, 42), res = randn(size_t(M) * N, 43);
-  for (auto& v : x) v += 0.7f;  // not centred, so the zero point matters
-  std::vector<int8_t> wq(w.size());
-  std::vector<float> ws(N);
-  bert::ops::quantize_s8_rows(wq.data(), ws.data(), w.data(), N, K);
-  std::vector<uint8_t> xq(x.size());
-  const bert::ops::QuantParams p = bert::ops::quantize_u8(xq.data(), x.data(), x.size());
-  CHECK(p.zero_point > 0);
-  for (Activation act : {Activation::ACT_NONE, Activation::ACT_GELU_ERF}) {
-    for (bool residual : {false, true}) {
-      bert::ops::PackedWeights pack;
-      bert::ops::LinearWeights lw{nullptr, b.data(), K, N, &pack, wq.data(), ws.data()};
-      std::vector<float> y(size_t(M) * N), first;
-      // The first calls run the shared primitive on the weights in place, then the layer's own;
-      // after 2,048 rows the weights are packed (shared, then own primitive again): the same numbers.
-      double worst = 0;
-      for (int call = 0; call < 2048 / M + 4; ++call) {
-        bert::ops::linear_forward(y.data(), x.data(), lw, M, act, residual ? res.data() : nullptr);
-        if (call == 0) first = y;
-        worst = std::max(worst, max_abs_diff(y, first, 1e-5, "in place/packed, shared/own primitive"));
-      }
-      CHECK(worst <= 1e-5);
-      // The same arithmetic on the dequantized values, in double.
-      std::vector<double> want(y.size()), exact(y.size());
-      for (int m = 0; m < M; ++m)
-        for (int n = 0; n < N; ++n) {
-          double acc = b[size_t(n)], ref = b[size_t(n)];
-          for (int k = 0; k < K; ++k) {
-            const size_t i = size_t(m) * K + k, j = size_t(n) * K + k;
-            acc += (double(xq[i]) - p.zero_point) * p.scale * double(ws[size_t(n)]) * wq[j];
-            ref += double(x[i]) * w[j];
-          }
-          if (residual) acc += res[size_t(m) * N + n], ref += res[size_t(m) * N + n];
-          want[size_t(m) * N + n] = bert::ref::activation(acc, act);
-          exact[size_t(m) * N + n] = bert::ref::activation(ref, act);
-        }
-      INFO("act=" << int(act) << " residual=" << residual);
-      CHECK(max_abs_diff(y, to_float(want), 2e-4, "int8 vs dequantized") <= 2e-4);
-      // And close to the float product: 8-bit inputs and weights leave an error of about 1% RMS.
-      double err = 0, norm = 0;
-      for (size_t i = 0; i < y.size(); ++i) err += (y[i] - exact[i]) * (y[i] - exact[i]), norm += exact[i] * exact[i];
-      CHECK(std::sqrt(err / norm) < 0.02);
-    }
-  }
-}
-
-TEST_CASE("quantize_u8 keeps 0 exact and maps the range onto 0..255") {
-  std::vector<float> x = {-1.f, 0.f, 0.5f, 3.f};
-  std::vector<uint8_t> q(4);
-  const auto p = bert::ops::quantize_u8(q.data(), x.data(), 4);
-  CHECK(q[0] == 0);
-  CHECK(q[3] == 255);
-  CHECK(q[1] == p.zero_point);
-  CHECK(std::abs(p.scale - 4.f / 255) < 1e-7);
-  std::vector<float> zeros(5, 0.f);
-  std::vector<uint8_t> qz(5);
-  const auto pz = bert::ops::quantize_u8(qz.data(), zeros.data(), 5);
-  CHECK(pz.scale > 0);
-  CHECK(qz[0] == pz.zero_point);
-}
-
-TEST_CASE("quantize_u8 gives every element the scalar rounding, whatever the length") {
-  // Lengths that exercise the 64-wide packs, the 16-wide loop and the scalar tail, one and two threads.
-  for (size_t n : {size_t(1), size_t(17), size_t(64), size_t(100), size_t(1000), size_t(70001)}) {
-    auto x = randn(n, 60 + unsigned(n));
-    if (n > 10) x[3] = 0.5f, x[7] = -0.25f;  // values that land on .5 steps for some scales
-    std::vector<uint8_t> q(n);
-    const auto p = bert::ops::quantize_u8(q.data(), x.data(), n);
-    const float inv = 1.f / p.scale;
-    size_t wrong = 0;
-    for (size_t i = 0; i < n; ++i) {
-      const float want = std::clamp(std::nearbyint(std::fma(x[i], inv, float(p.zero_point))), 0.f, 255.f);
-      wrong += q[i] != uint8_t(want);
-    }
-    INFO("n = " << n);
-    CHECK(wrong == 0);
-  }
-}
-
-namespace {
-
-// Sequence b of `lengths` in rows b·T (padded) or right after the one before (packed).
-std::vector<int> sequence_offsets(const std::vector<int>& lengths, int T, bool packed) {
-  std::vector<int> offsets;
-  int row = 0;
-  for (int n : lengths) {
-    offsets.push_back(row);
-    row += packed ? n : T;
-  }
-  return offsets;
-}
-
-// The reference context of the sequence of n tokens in rows `row` .. of qkv, attended alone.
-std::vector<float> reference_context(const std::vector<float>& qkv, size_t row, int n,
-                                     const bert::ops::AttentionShape& s) {
-  const size_t C = size_t(s.H) * s.D;
-  std::vector<double> q(size_t(n) * 3 * C), want(size_t(n) * C), probs(size_t(s.H) * n * n), mask(size_t(n), 0.0);
-  for (size_t i = 0; i < q.size(); ++i) q[i] = qkv[row * 3 * C + i];
-  bert::ref::attention_forward(want.data(), probs.data(), q.data(), mask.data(), {1, n, s.H, s.D});
-  return to_float(want);
-}
-
-// Nonzero values of ctx (rows of C) in rows that belong to no sequence.
-size_t nonzero_padding(const std::vector<float>& ctx, size_t C, const std::vector<int>& lengths,
-                       const std::vector<int>& offsets) {
-  std::vector<bool> in_sequence(ctx.size() / C, false);
-  for (size_t b = 0; b < lengths.size(); ++b) std::fill_n(in_sequence.begin() + offsets[b], lengths[b], true);
-  size_t nonzero = 0;
-  for (size_t i = 0; i < ctx.size(); ++i) nonzero += !in_sequence[i / C] && ctx[i] != 0.f;
-  return nonzero;
-}
-
-}  // namespace
-
-TEST_CASE("varlen attention equals the reference of each sequence alone, in pieces over the threads") {
-  // 5 heads over 2 threads (uneven head groups), runs of equal lengths, padding, an empty sequence,
-  // short sequences alone in their run (copied head-major), and a long sequence whose scores split
-  // into one-head pieces; every one with sequences padded to T and packed one after another (a run's
-  // stride then its length, not T).
-  for (const bert::ops::AttentionShape s : {bert::ops::AttentionShape{6, 11, 5, 8}, bert::ops::AttentionShape{2, 420, 3, 4}})
-    for (const bool packed : {false, true}) {
-      const int C = s.H * s.D;
-      const std::vector<int> lengths = s.B == 6 ? std::vector<int>{9, 9, 9, 7, 0, 3} : std::vector<int>{420, 419};
-      const std::vector<int> offsets = sequence_offsets(lengths, s.T, packed);
-      const int rows = packed ? offsets.back() + lengths.back() + 5 : s.B * s.T;
-      const auto qkv = randn(size_t(rows) * 3 * C, 70 + unsigned(s.T));
-      std::vector<float> ctx(size_t(rows) * C, 7.f);
-      bert::ops::attention_forward_varlen(ctx.data(), qkv.data(), {lengths.data(), offsets.data(), rows}, s);
-      for (int b = 0; b < s.B; ++b) {
-        const int n = lengths[size_t(b)];
-        const size_t row = size_t(offsets[size_t(b)]);
-        INFO("T " << s.T << (packed ? " packed" : " padded") << " sequence " << b);
-        if (n == 0) continue;
-        std::vector<float> got(ctx.begin() + long(row * C), ctx.begin() + long((row + size_t(n)) * C));
-        CHECK(max_abs_diff(got, reference_context(qkv, row, n, s), 1e-5, "varlen attention") <= 1e-5);
-      }
-      CHECK(nonzero_padding(ctx, size_t(C), lengths, offsets) == 0);
-    }
-}
-
-TEST_CASE("bf16 attention of the int8 path stays within bfloat16 precision of the f32 reference") {
-  if (!bert::ops::has_native_bf16()) {
-    MESSAGE("skipped: this CPU has no AVX512-BF16");
-    return;
-  }
-  const bert::ops::AttentionShape s{3, 9, 2, 16};
-  const int C = s.H * s.D;
-  const std::vector<int> lengths = {7, 7, 6};  // two equal lengths (run together), one alone (head-major)
-  for (const bool packed : {false, true}) {
-    const std::vector<int> offsets = sequence_offsets(lengths, s.T, packed);
-    const int rows = packed ? offsets.back() + lengths.back() + 2 : s.B * s.T;
-    auto qkv = randn(size_t(rows) * 3 * C, 50);
-    std::vector<uint16_t> qkv_bf16(qkv.size());
-    for (size_t i = 0; i < qkv.size(); ++i) {  // round to nearest even, as the int8 matmul's bf16 output does
-      uint32_t u;
-      std::memcpy(&u, &qkv[i], 4);
-      u += 0x7fff + ((u >> 16) & 1);
-      qkv_bf16[i] = uint16_t(u >> 16);
-      u = uint32_t(qkv_bf16[i]) << 16;
-      std::memcpy(&qkv[i], &u, 4);  // the reference sees the same rounded inputs
-    }
-    std::vector<float> ctx(size_t(rows) * C, 7.f);
-    bert::ops::attention_forward_varlen_bf16(ctx.data(), qkv_bf16.data(), {lengths.data(), offsets.data(), rows}, s);
-    for (int b = 0; b < s.B; ++b) {
-      const int n = lengths[size_t(b)];
-      const size_t row = size_t(offsets[size_t(b)]);
-      std::vector<float> got(ctx.begin() + long(row * C), ctx.begin() + long((row + size_t(n)) * C));
-      INFO((packed ? "packed" : "padded") << " sequence " << b);
-      CHECK(max_abs_diff(got, reference_context(qkv, row, n, s), 2e-2, "bf16 attention") <= 2e-2);
-    }
-    CHECK(nonzero_padding(ctx, size_t(C), lengths, offsets) == 0);
   }
 }

@@ -15,7 +15,11 @@ struct QuantParams {
   int32_t zero_point;
 };
 
-QuantParams quantize_u8(uint8_t* q, const float* x, size_t n);
+// x ≈ (q − zero_point)·scale with q in 0..top (255, or 127 where 8-bit products would saturate).
+QuantParams quantize_u8(uint8_t* q, const float* x, size_t n, int top = 255);
+
+// The instruction set quantize_u8 runs on here: "avx512", "avx2" or "scalar".
+const char* quantizer_path();
 
 void quantize_s8_rows(int8_t* q, float* scale, const float* w, int N, int K);
 void dequantize_s8_rows(float* w, const int8_t* q, const float* scale, int N, int K);
