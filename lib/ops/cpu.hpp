@@ -1,7 +1,7 @@
 // The one place that knows the CPU: its instruction sets, read once with cpuid (and the OS's xgetbv,
 // which says whether the kernel saves the wide registers), and the cap that BERTCTL_MAX_ISA (or
 // oneDNN's own ONEDNN_MAX_CPU_ISA) puts on them, so an AVX-512 machine can prove the AVX2 answers.
-// Our own intrinsics dispatch on cpu().use; lib/ops/onednn.cpp hands the same cap to oneDNN before
+// Our own intrinsics dispatch on cpu().use; lib/ops/onednn/ hands the same cap to oneDNN before
 // its first primitive.
 //
 //   if (bert::ops::cpu().use.avx2) quantize_avx2(...); else quantize_scalar(...);

@@ -1,5 +1,5 @@
 // The operations a BERT forward and backward pass is made of, on raw float buffers. They run on
-// oneDNN primitives (lib/ops/onednn.cpp is the only file that includes oneDNN); each has a naive
+// oneDNN primitives (lib/ops/onednn/ holds the only files that include oneDNN); each has a naive
 // double-precision twin in lib/ops/reference.hpp that the tests compare against.
 //
 // Conventions (llm.c): outputs first, then inputs, then weights, then sizes. Letters: B batch,

@@ -1,0 +1,306 @@
+// Linear layers on oneDNN: f32 matmuls with bias, activation and residual as post-ops, weights read in
+// place (Wᵀ through strides) or packed once into the primitive's layout; int8 layers as u8·s8 products
+// of activations quantized per call; the backward pass as strided matmuls.
+#include <cmath>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <fmt/format.h>  // cache keys
+
+#include "core/error.hpp"        // BERT_CHECK
+#include "core/page_buffer.hpp"  // PageBuffer
+#include "ops/cpu.hpp"           // cpu()
+#include "ops/onednn/runtime.hpp"
+#include "ops/quantize.hpp"      // quantize_u8, row_sums_s8
+
+namespace bert::ops {
+
+using namespace dnn;
+
+namespace {
+
+// A weight repacked once into the layout the matmul prefers (keyed by address and layout), and the
+// pages it lives in: mapped at once (one call) rather than page by page as the reorder first writes
+// them; on virtual machines a page fault can cost 13 µs, and packing BERT-base's int8 weights page by
+// page took 220 ms of a one-line `classify`.
+struct PackedWeight {
+  memory packed;
+  std::shared_ptr<PageBuffer> pages;
+};
+PackedWeight packed_memory(const memory::desc& md) {
+  auto pages = std::make_shared<PageBuffer>(md.get_size(), true);
+  return PackedWeight{memory(md, engine(), pages->data()), pages};
+}
+
+struct LinearEntry {
+  MatmulEntry mm;
+  bool packed;
+};
+PrimitiveCache<LinearEntry> linear_cache;
+
+LinearEntry& linear_entry(int M, int K, int N, bool has_bias, Activation act, bool residual, bool frozen) {
+  std::string key = fmt::format("lin:{}:{}:{}:{}:{}:{}:{}", M, K, N, has_bias, int(act), residual, frozen);
+  return linear_cache.get(key, [&] {
+    memory::desc x = plain({M, K});
+    // Wᵀ (K,N) is the stored W (N,K) read with swapped strides.
+    memory::desc w = frozen ? memory::desc({K, N}, dt::f32, memory::format_tag::any)
+                            : memory::desc({K, N}, dt::f32, dims{1, K});
+    memory::desc b = plain({1, N});
+    memory::desc y = plain({M, N});
+    dnnl::post_ops po;
+    if (residual) po.append_binary(algorithm::binary_add, y);
+    if (act != Activation::ACT_NONE) po.append_eltwise(1.f, eltwise_algorithm(act), 0.f, 0.f);
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(po);
+    LinearEntry e{make_matmul(x, w, has_bias ? &b : nullptr, y, attr), frozen};
+    return e;
+  });
+}
+
+}  // namespace
+
+// Repacking a weight costs what packed matmuls win back over about 3,500 rows (measured on BERT-base
+// shapes: a 4.7 ms reorder against 10% of each matmul), so a weight is read in place (Wᵀ through
+// strides) until it has served kPackAfterRows rows: a one-line `classify` never pays for packing,
+// a stream of batches packs during its first few.
+constexpr int64_t kPackAfterRows = 2048;
+
+
+// An int8 layer called kSpecializeAfter times at one shape gets a primitive of its own, with its
+// per-channel weight scales fixed in the primitive (brgemm applies fixed scales for free, runtime
+// per-channel factors as a binary post-op); shapes that come and go share the generic primitive,
+// so varying lengths do not pay primitive creation for every layer.
+constexpr int kSpecializeAfter = 2;
+
+struct PackedWeights::Impl {
+  PrimitiveCache<PackedWeight> cache;
+  PrimitiveCache<std::vector<int32_t>> row_sums;  // of int8 weights, for the zero point
+  PrimitiveCache<MatmulEntry> specialized;
+  std::mutex mutex;
+  std::unordered_map<const void*, int64_t> rows;
+  std::unordered_map<std::string, int> shape_calls;
+  bool hot(const std::string& key) {
+    std::lock_guard lock(mutex);
+    return ++shape_calls[key] > kSpecializeAfter;
+  }
+  bool ready(const void* weight, int M) {
+    std::lock_guard lock(mutex);
+    int64_t& r = rows[weight];
+    if (r >= kPackAfterRows) return true;
+    r += M;
+    return false;
+  }
+};
+PackedWeights::PackedWeights() : impl_(new Impl) {}
+PackedWeights::~PackedWeights() { delete impl_; }
+
+namespace {
+
+// The weight (N,K) of `type` as the matmul reads it: in place (Wᵀ through strides) when its
+// primitive takes that, else its packed copy.
+memory weight_memory(PackedWeights& store, const LinearEntry& e, const void* weight, dt type, int K, int N) {
+  memory::desc want = e.mm.pd.weights_desc();
+  memory::desc stored({K, N}, type, dims{1, K});
+  if (want == stored) return mem(stored, weight);
+  std::string key = fmt::format("{}:{}", static_cast<const void*>(weight), md_key(want));
+  return store.impl()
+      .cache.get(key,
+           [&] {
+             PackedWeight p = packed_memory(want);
+             memory src = mem(stored, weight);
+             dnnl::reorder(src, p.packed).execute(this_stream(), src, p.packed);
+             this_stream().wait();
+             return p;
+           })
+      .packed;
+}
+
+// u8 activations × s8 weights → f32 (or bf16): dst = (acc + b[n])·a[n] (+ residual, then act), where
+// a[n] = x_scale·w_scale[n] and b[n] = bias[n]/a[n] − zero_point·Σ_k w[n][k] is the product's bias
+// (oneDNN adds an int8 product's bias before scaling it). The post-ops after the bias: × `scale`
+// (a[n] as a row, or x_scale alone where w_scale[n] are fixed output scales), residual, activation.
+dnnl::post_ops int8_post_ops(const memory::desc& scale, int M, int N, Activation act, bool residual) {
+  dnnl::post_ops po;
+  po.append_binary(algorithm::binary_mul, scale);
+  if (residual) po.append_binary(algorithm::binary_add, plain({M, N}));
+  if (act != Activation::ACT_NONE) po.append_eltwise(1.f, eltwise_algorithm(act), 0.f, 0.f);
+  return po;
+}
+
+// The generic primitive: a[n] at run time, so one primitive per shape serves every layer (brgemm
+// takes no runtime scales).
+LinearEntry& int8_linear_entry(int M, int K, int N, Activation act, bool residual, dt out, bool packed) {
+  std::string key = fmt::format("lin8:{}:{}:{}:{}:{}:{}:{}", M, K, N, int(act), residual, int(out), packed);
+  return linear_cache.get(key, [&] {
+    memory::desc x({M, K}, dt::u8, dims{K, 1});
+    // Wᵀ (K,N): packed, or the stored s8 W (N,K) read in place with swapped strides.
+    memory::desc w = packed ? memory::desc({K, N}, dt::s8, memory::format_tag::any)
+                            : memory::desc({K, N}, dt::s8, dims{1, K});
+    memory::desc y({M, N}, out, dims{N, 1}), b = plain({1, N});
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(int8_post_ops(plain({1, N}), M, N, act, residual));
+    return LinearEntry{make_matmul(x, w, &b, y, attr), packed};
+  });
+}
+
+// Σ_k w[n][k] of an int8 weight, computed once.
+const std::vector<int32_t>& int8_row_sums(PackedWeights& store, const int8_t* weight, int K, int N) {
+  return store.impl().row_sums.get(fmt::format("{}", static_cast<const void*>(weight)), [&] {
+    std::vector<int32_t> sums(static_cast<size_t>(N));
+    row_sums_s8(sums.data(), weight, N, K);
+    return sums;
+  });
+}
+
+// The layer's own primitive for a hot shape: w_scale[n] fixed as output scales (free in brgemm), so
+// its post-ops multiply by x_scale alone; it reads the same packed weights as the generic one.
+MatmulEntry* specialized_int8(PackedWeights& store, const LinearEntry& generic, const LinearWeights& w, int M,
+                              Activation act, bool residual, dt out) {
+  const int K = w.in_features, N = w.out_features;
+  std::string key = fmt::format("{}:{}:{}:{}:{}:{}", static_cast<const void*>(w.weight_s8), M, int(act), residual,
+                                int(out), generic.packed);
+  if (!store.impl().hot(key)) return nullptr;
+  return &store.impl().specialized.get(key, [&] {
+    memory::desc x({M, K}, dt::u8, dims{K, 1});
+    memory::desc y({M, N}, out, dims{N, 1}), b = plain({1, N});
+    dnnl::primitive_attr attr;
+    attr.set_output_scales(1 << 1, std::vector<float>(w.weight_scale, w.weight_scale + N));
+    attr.set_post_ops(int8_post_ops(plain({1, 1}), M, N, act, residual));
+    return make_matmul(x, generic.mm.pd.weights_desc(), &b, y, attr);
+  });
+}
+
+// oneDNN's u8·s8 kernels without VNNI (AVX2; AVX-512 before Cascade Lake) add each pair of products
+// in 16 bits with saturation (vpmaddubsw): 2·255·127 overflows 32767 and the sums come out wrong.
+// There the activations take 7 bits (0..127; 2·127·127 fits). Halving the file's s8 weights instead
+// measured no better overall (classifier probabilities slightly closer to f32, embeddings further)
+// and would need a second copy of every weight.
+}  // namespace
+
+int int8_activation_top() {
+  static const int top = [] {
+    engine();  // the cap comes first
+    const auto isa = unsigned(dnnl::get_effective_cpu_isa()), vnni = unsigned(dnnl::cpu_isa::avx512_core_vnni);
+    return (isa & vnni) == vnni ? 255 : 127;
+  }();
+  return top;
+}
+
+namespace {
+
+// y is f32 (M,N), or bf16 when out == bf16.
+void linear_forward_int8(void* y, const float* x, const LinearWeights& w, int M, Activation act,
+                         const float* residual, dt out = dt::f32) {
+  BERT_CHECK(w.packed != nullptr && w.weight_scale != nullptr);
+  const int K = w.in_features, N = w.out_features;
+  // Grown, never shrunk: a vector resized up and down between layers (K = 768, 3072, 768, ...)
+  // would zero-fill megabytes on one thread at every FFN while oneDNN's other threads wait.
+  thread_local PageBuffer xq;
+  xq.reserve(size_t(M) * K);
+  thread_local std::vector<float> a, b;  // see int8_post_ops
+  if (a.size() < size_t(N)) a.resize(size_t(N)), b.resize(size_t(N));
+  const QuantParams q = quantize_u8(xq.as<uint8_t>(), x, size_t(M) * K, int8_activation_top());
+  // Packed once it has served kPackAfterRows rows, as f32 weights (the first line of `classify`
+  // would otherwise wait for 48 reorders).
+  const bool packed = w.packed->impl().ready(w.weight_s8, M);
+  LinearEntry& e = int8_linear_entry(M, K, N, act, residual != nullptr, out, packed);
+  const std::vector<int32_t>& row_sums = int8_row_sums(*w.packed, w.weight_s8, K, N);
+  for (int n = 0; n < N; ++n) {  // a[n] > 0: quantize_u8 and the converter never give a zero scale
+    a[size_t(n)] = q.scale * w.weight_scale[n];
+    b[size_t(n)] = (w.bias ? w.bias[n] / a[size_t(n)] : 0.f) - float(q.zero_point) * float(row_sums[size_t(n)]);
+  }
+  MatmulEntry* own = specialized_int8(*w.packed, e, w, M, act, residual != nullptr, out);
+  std::unordered_map<int, memory> args{
+      {DNNL_ARG_SRC, mem(memory::desc({M, K}, dt::u8, dims{K, 1}), xq.as<uint8_t>())},
+      {DNNL_ARG_WEIGHTS, weight_memory(*w.packed, e, w.weight_s8, dt::s8, K, N)},
+      {DNNL_ARG_DST, mem(memory::desc({M, N}, out, dims{N, 1}), y)},
+      {DNNL_ARG_BIAS, mem(plain({1, N}), b.data())},
+      {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
+       own ? mem(plain({1, 1}), &q.scale) : mem(plain({1, N}), a.data())}};
+  if (residual) args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1, mem(plain({M, N}), residual));
+  run(own ? own->prim : e.mm.prim, args);
+}
+
+}  // namespace
+
+void linear_forward_bf16(uint16_t* y, const float* x, const LinearWeights& w, int M) {
+  BERT_CHECK(w.weight_s8 != nullptr);
+  linear_forward_int8(y, x, w, M, Activation::ACT_NONE, nullptr, dt::bf16);
+}
+
+bool has_native_bf16() { return cpu().use.avx512_bf16; }
+
+void linear_forward(float* y, const float* x, const LinearWeights& w, int M, Activation act,
+                    const float* residual) {
+  if (w.weight_s8) return linear_forward_int8(y, x, w, M, act, residual);
+  const int K = w.in_features, N = w.out_features;
+  const bool packed = w.packed && w.packed->impl().ready(w.weight, M);
+  LinearEntry& e = linear_entry(M, K, N, w.bias != nullptr, act, residual != nullptr, packed);
+  memory wm = packed ? weight_memory(*w.packed, e, w.weight, dt::f32, K, N) : mem(e.mm.pd.weights_desc(), w.weight);
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, mem(plain({M, K}), x)},
+                                       {DNNL_ARG_WEIGHTS, wm},
+                                       {DNNL_ARG_DST, mem(plain({M, N}), y)}};
+  if (w.bias) args.emplace(DNNL_ARG_BIAS, mem(plain({1, N}), w.bias));
+  if (residual) args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, mem(plain({M, N}), residual));
+  run(e.mm.prim, args);
+}
+
+int calls_until_steady(int M) {
+  // The first call after kPackAfterRows rows packs; an int8 layer's count of calls at a shape starts
+  // again on packed weights, and the call that makes its own primitive is the last slow one.
+  return int((kPackAfterRows + M - 1) / std::max(M, 1)) + 1 + kSpecializeAfter;
+}
+
+namespace {
+
+const char* isa_name(dnnl::cpu_isa isa) {
+  switch (isa) {
+    case dnnl::cpu_isa::sse41: return "sse41";
+    case dnnl::cpu_isa::avx: return "avx";
+    case dnnl::cpu_isa::avx2: return "avx2";
+    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
+    case dnnl::cpu_isa::avx512_core: return "avx512_core";
+    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
+    default: return "other";
+  }
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> engine_report() {
+  engine();  // the cap first
+  const dnnl_version_t* v = dnnl_version();
+  // A layer of BERT-base at 128 rows, its weights packed, as a stream of batches runs it.
+  const int M = 128, K = 768, N = 768;
+  const std::string f32 = linear_entry(M, K, N, true, Activation::ACT_NONE, false, true).mm.pd.impl_info_str();
+  const std::string int8 = int8_linear_entry(M, K, N, Activation::ACT_NONE, false, dt::f32, true).mm.pd.impl_info_str();
+  const bool full = int8_activation_top() == 255;
+  return {
+      {"onednn", fmt::format("{}.{}.{}, {} kernels", v->major, v->minor, v->patch, isa_name(dnnl::get_effective_cpu_isa()))},
+      {"f32_linear", f32},
+      {"int8_linear", int8 + (full ? ", u8·s8 with 8-bit activations (VNNI)"
+                                   : ", u8·s8 with 7-bit activations (without VNNI 8-bit pairs of products "
+                                     "would saturate)")},
+      {"int8_attention", has_native_bf16() ? "bfloat16 (AVX512-BF16)" : "f32 (no AVX512-BF16)"},
+      {"quantizer", quantizer_path()},
+  };
+}
+
+void linear_backward(float* dx, float* dweight, float* dbias, const float* dy, const float* x,
+                     const LinearWeights& w, int M) {
+  const int K = w.in_features, N = w.out_features;
+  if (dx)  // dx (M,K) += dy (M,N) · W (N,K)
+    matmul_into(dx, plain({M, K}), dy, plain({M, N}), w.weight, plain({N, K}), 1.f, true);
+  if (dweight)  // dW (N,K) += dyᵀ (N,M) · x (M,K); dyᵀ is dy with swapped strides
+    matmul_into(dweight, plain({N, K}), dy, memory::desc({N, M}, dt::f32, dims{1, N}), x, plain({M, K}),
+                1.f, true);
+  if (dbias)
+    for (int m = 0; m < M; ++m) add_into(dbias, dy + size_t(m) * N, size_t(N));
+}
+
+}  // namespace bert::ops
