@@ -35,28 +35,62 @@ PackedWeight packed_memory(const memory::desc& md) {
   return PackedWeight{memory(md, engine(), pages->data()), pages};
 }
 
+// A linear layer's primitive and the descriptors of its arguments: x (M,K) rows in, y (M,N) rows
+// out, w the weights as the primitive reads them, and w_stored the stored (N,K) weights described
+// in w's dims (what packing reorders from; equal to w where they are read in place).
 struct LinearEntry {
-  MatmulEntry mm;
+  dnnl::primitive prim;
+  memory::desc x, w, w_stored, b, y;
   bool packed;
+  std::string impl;  // oneDNN's implementation, for reports
 };
 PrimitiveCache<LinearEntry> linear_cache;
+
+LinearEntry matmul_linear(const memory::desc& x, const memory::desc& w, const memory::desc& w_stored,
+                          const memory::desc& b, bool has_bias, const memory::desc& y,
+                          const dnnl::primitive_attr& attr, bool packed) {
+  MatmulEntry mm = make_matmul(x, w, has_bias ? &b : nullptr, y, attr);
+  return LinearEntry{mm.prim, x, mm.pd.weights_desc(), w_stored, b, y, packed, mm.pd.impl_info_str()};
+}
+
+// Below AVX-512, oneDNN 2.6 runs f32 matmuls on its gemm:jit kernels: 65-134 GFLOP/s on BERT-base's
+// shapes on a 2-core Zen 3, where its 1x1 convolution reaches 132-159 (jit_1x1:avx2). (M,K) rows are
+// a 1-D image of width M with K channels in channels-last order (nwc): the same bytes, so packed f32
+// layers run as that convolution there (its weights need its blocked layout, so never in place).
+bool f32_linear_as_convolution() {
+  static const bool yes = [] {
+    engine();  // the cap comes first
+    const auto isa = unsigned(dnnl::get_effective_cpu_isa()), avx512 = unsigned(dnnl::cpu_isa::avx512_core);
+    return (isa & avx512) != avx512;
+  }();
+  return yes;
+}
+
+LinearEntry convolution_linear(int M, int K, int N, bool has_bias, const dnnl::primitive_attr& attr) {
+  memory::desc x({1, K, M}, dt::f32, memory::format_tag::nwc), y({1, N, M}, dt::f32, memory::format_tag::nwc);
+  memory::desc w({N, K, 1}, dt::f32, memory::format_tag::any), w_stored({N, K, 1}, dt::f32, memory::format_tag::oiw);
+  memory::desc b({N}, dt::f32, memory::format_tag::x);
+  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, algorithm::convolution_direct, x, w,
+                                    has_bias ? b : memory::desc(), y, {1}, {0}, {0});
+  dnnl::convolution_forward::primitive_desc pd(d, attr, engine());
+  return LinearEntry{dnnl::convolution_forward(pd), x, pd.weights_desc(), w_stored, b, y, true, pd.impl_info_str()};
+}
 
 LinearEntry& linear_entry(int M, int K, int N, bool has_bias, Activation act, bool residual, bool frozen) {
   std::string key = fmt::format("lin:{}:{}:{}:{}:{}:{}:{}", M, K, N, has_bias, int(act), residual, frozen);
   return linear_cache.get(key, [&] {
-    memory::desc x = plain({M, K});
-    // Wᵀ (K,N) is the stored W (N,K) read with swapped strides.
-    memory::desc w = frozen ? memory::desc({K, N}, dt::f32, memory::format_tag::any)
-                            : memory::desc({K, N}, dt::f32, dims{1, K});
-    memory::desc b = plain({1, N});
-    memory::desc y = plain({M, N});
+    const bool conv = frozen && f32_linear_as_convolution();
+    memory::desc y = conv ? memory::desc({1, N, M}, dt::f32, memory::format_tag::nwc) : plain({M, N});
     dnnl::post_ops po;
     if (residual) po.append_binary(algorithm::binary_add, y);
     if (act != Activation::ACT_NONE) po.append_eltwise(1.f, eltwise_algorithm(act), 0.f, 0.f);
     dnnl::primitive_attr attr;
     attr.set_post_ops(po);
-    LinearEntry e{make_matmul(x, w, has_bias ? &b : nullptr, y, attr), frozen};
-    return e;
+    if (conv) return convolution_linear(M, K, N, has_bias, attr);
+    // Wᵀ (K,N) is the stored W (N,K) read with swapped strides.
+    memory::desc stored({K, N}, dt::f32, dims{1, K});
+    memory::desc w = frozen ? memory::desc({K, N}, dt::f32, memory::format_tag::any) : stored;
+    return matmul_linear(plain({M, K}), w, stored, plain({1, N}), has_bias, y, attr, frozen);
   });
 }
 
@@ -99,18 +133,15 @@ PackedWeights::~PackedWeights() { delete impl_; }
 
 namespace {
 
-// The weight (N,K) of `type` as the matmul reads it: in place (Wᵀ through strides) when its
-// primitive takes that, else its packed copy.
-memory weight_memory(PackedWeights& store, const LinearEntry& e, const void* weight, dt type, int K, int N) {
-  memory::desc want = e.mm.pd.weights_desc();
-  memory::desc stored({K, N}, type, dims{1, K});
-  if (want == stored) return mem(stored, weight);
-  std::string key = fmt::format("{}:{}", static_cast<const void*>(weight), md_key(want));
+// The weight (N,K) as the layer's primitive reads it: in place when it takes that, else its packed copy.
+memory weight_memory(PackedWeights& store, const LinearEntry& e, const void* weight) {
+  if (e.w == e.w_stored) return mem(e.w_stored, weight);
+  std::string key = fmt::format("{}:{}", static_cast<const void*>(weight), md_key(e.w));
   return store.impl()
       .cache.get(key,
            [&] {
-             PackedWeight p = packed_memory(want);
-             memory src = mem(stored, weight);
+             PackedWeight p = packed_memory(e.w);
+             memory src = mem(e.w_stored, weight);
              dnnl::reorder(src, p.packed).execute(this_stream(), src, p.packed);
              this_stream().wait();
              return p;
@@ -137,12 +168,12 @@ LinearEntry& int8_linear_entry(int M, int K, int N, Activation act, bool residua
   return linear_cache.get(key, [&] {
     memory::desc x({M, K}, dt::u8, dims{K, 1});
     // Wᵀ (K,N): packed, or the stored s8 W (N,K) read in place with swapped strides.
-    memory::desc w = packed ? memory::desc({K, N}, dt::s8, memory::format_tag::any)
-                            : memory::desc({K, N}, dt::s8, dims{1, K});
-    memory::desc y({M, N}, out, dims{N, 1}), b = plain({1, N});
+    memory::desc stored({K, N}, dt::s8, dims{1, K});
+    memory::desc w = packed ? memory::desc({K, N}, dt::s8, memory::format_tag::any) : stored;
+    memory::desc y({M, N}, out, dims{N, 1});
     dnnl::primitive_attr attr;
     attr.set_post_ops(int8_post_ops(plain({1, N}), M, N, act, residual));
-    return LinearEntry{make_matmul(x, w, &b, y, attr), packed};
+    return matmul_linear(x, w, stored, plain({1, N}), true, y, attr, packed);
   });
 }
 
@@ -169,7 +200,7 @@ MatmulEntry* specialized_int8(PackedWeights& store, const LinearEntry& generic, 
     dnnl::primitive_attr attr;
     attr.set_output_scales(1 << 1, std::vector<float>(w.weight_scale, w.weight_scale + N));
     attr.set_post_ops(int8_post_ops(plain({1, 1}), M, N, act, residual));
-    return make_matmul(x, generic.mm.pd.weights_desc(), &b, y, attr);
+    return make_matmul(x, generic.w, &b, y, attr);
   });
 }
 
@@ -214,14 +245,14 @@ void linear_forward_int8(void* y, const float* x, const LinearWeights& w, int M,
   }
   MatmulEntry* own = specialized_int8(*w.packed, e, w, M, act, residual != nullptr, out);
   std::unordered_map<int, memory> args{
-      {DNNL_ARG_SRC, mem(memory::desc({M, K}, dt::u8, dims{K, 1}), xq.as<uint8_t>())},
-      {DNNL_ARG_WEIGHTS, weight_memory(*w.packed, e, w.weight_s8, dt::s8, K, N)},
-      {DNNL_ARG_DST, mem(memory::desc({M, N}, out, dims{N, 1}), y)},
-      {DNNL_ARG_BIAS, mem(plain({1, N}), b.data())},
+      {DNNL_ARG_SRC, mem(e.x, xq.as<uint8_t>())},
+      {DNNL_ARG_WEIGHTS, weight_memory(*w.packed, e, w.weight_s8)},
+      {DNNL_ARG_DST, mem(e.y, y)},
+      {DNNL_ARG_BIAS, mem(e.b, b.data())},
       {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
        own ? mem(plain({1, 1}), &q.scale) : mem(plain({1, N}), a.data())}};
   if (residual) args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1, mem(plain({M, N}), residual));
-  run(own ? own->prim : e.mm.prim, args);
+  run(own ? own->prim : e.prim, args);
 }
 
 }  // namespace
@@ -239,13 +270,12 @@ void linear_forward(float* y, const float* x, const LinearWeights& w, int M, Act
   const int K = w.in_features, N = w.out_features;
   const bool packed = w.packed && w.packed->impl().ready(w.weight, M);
   LinearEntry& e = linear_entry(M, K, N, w.bias != nullptr, act, residual != nullptr, packed);
-  memory wm = packed ? weight_memory(*w.packed, e, w.weight, dt::f32, K, N) : mem(e.mm.pd.weights_desc(), w.weight);
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, mem(plain({M, K}), x)},
-                                       {DNNL_ARG_WEIGHTS, wm},
-                                       {DNNL_ARG_DST, mem(plain({M, N}), y)}};
-  if (w.bias) args.emplace(DNNL_ARG_BIAS, mem(plain({1, N}), w.bias));
-  if (residual) args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, mem(plain({M, N}), residual));
-  run(e.mm.prim, args);
+  memory wm = packed ? weight_memory(*w.packed, e, w.weight) : mem(e.w, w.weight);
+  std::unordered_map<int, memory> args{
+      {DNNL_ARG_SRC, mem(e.x, x)}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, mem(e.y, y)}};
+  if (w.bias) args.emplace(DNNL_ARG_BIAS, mem(e.b, w.bias));
+  if (residual) args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, mem(e.y, residual));
+  run(e.prim, args);
 }
 
 int calls_until_steady(int M) {
@@ -277,8 +307,8 @@ std::vector<std::pair<std::string, std::string>> engine_report() {
   const dnnl_version_t* v = dnnl_version();
   // A layer of BERT-base at 128 rows, its weights packed, as a stream of batches runs it.
   const int M = 128, K = 768, N = 768;
-  const std::string f32 = linear_entry(M, K, N, true, Activation::ACT_NONE, false, true).mm.pd.impl_info_str();
-  const std::string int8 = int8_linear_entry(M, K, N, Activation::ACT_NONE, false, dt::f32, true).mm.pd.impl_info_str();
+  const std::string f32 = linear_entry(M, K, N, true, Activation::ACT_NONE, false, true).impl;
+  const std::string int8 = int8_linear_entry(M, K, N, Activation::ACT_NONE, false, dt::f32, true).impl;
   const bool full = int8_activation_top() == 255;
   return {
       {"onednn", fmt::format("{}.{}.{}, {} kernels", v->major, v->minor, v->patch, isa_name(dnnl::get_effective_cpu_isa()))},
