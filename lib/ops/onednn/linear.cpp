@@ -36,11 +36,12 @@ PackedWeight packed_memory(const memory::desc& md) {
 }
 
 // A linear layer's primitive and the descriptors of its arguments: x (M,K) rows in, y (M,N) rows
-// out, w the weights as the primitive reads them, and w_stored the stored (N,K) weights described
-// in w's dims (what packing reorders from; equal to w where they are read in place).
+// out, w the weights as the primitive reads them, w_stored the stored (N,K) weights described in w's
+// dims (what packing reorders from; equal to w where they are read in place), residual an f32 (M,N)
+// post-op input, scale the int8 product's multiplier (see int8_primitive).
 struct LinearEntry {
   dnnl::primitive prim;
-  memory::desc x, w, w_stored, b, y;
+  memory::desc x, w, w_stored, b, y, residual, scale;
   bool packed;
   std::string impl;  // oneDNN's implementation, for reports
 };
@@ -50,14 +51,15 @@ LinearEntry matmul_linear(const memory::desc& x, const memory::desc& w, const me
                           const memory::desc& b, bool has_bias, const memory::desc& y,
                           const dnnl::primitive_attr& attr, bool packed) {
   MatmulEntry mm = make_matmul(x, w, has_bias ? &b : nullptr, y, attr);
-  return LinearEntry{mm.prim, x, mm.pd.weights_desc(), w_stored, b, y, packed, mm.pd.impl_info_str()};
+  return LinearEntry{mm.prim, x, mm.pd.weights_desc(), w_stored, b, y, y, {}, packed, mm.pd.impl_info_str()};
 }
 
 // Below AVX-512, oneDNN 2.6 runs f32 matmuls on its gemm:jit kernels: 65-134 GFLOP/s on BERT-base's
 // shapes on a 2-core Zen 3, where its 1x1 convolution reaches 132-159 (jit_1x1:avx2). (M,K) rows are
-// a 1-D image of width M with K channels in channels-last order (nwc): the same bytes, so packed f32
+// a 1-D image of width M with K channels in channels-last order (nwc): the same bytes, so packed
 // layers run as that convolution there (its weights need its blocked layout, so never in place).
-bool f32_linear_as_convolution() {
+// Int8 alike: jit_uni_int8_1x1:avx2 reached 202-267 GOP/s where gemm:jit reached 186-244.
+bool linear_as_convolution() {
   static const bool yes = [] {
     engine();  // the cap comes first
     const auto isa = unsigned(dnnl::get_effective_cpu_isa()), avx512 = unsigned(dnnl::cpu_isa::avx512_core);
@@ -73,13 +75,14 @@ LinearEntry convolution_linear(int M, int K, int N, bool has_bias, const dnnl::p
   dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, algorithm::convolution_direct, x, w,
                                     has_bias ? b : memory::desc(), y, {1}, {0}, {0});
   dnnl::convolution_forward::primitive_desc pd(d, attr, engine());
-  return LinearEntry{dnnl::convolution_forward(pd), x, pd.weights_desc(), w_stored, b, y, true, pd.impl_info_str()};
+  return LinearEntry{dnnl::convolution_forward(pd), x, pd.weights_desc(), w_stored, b, y, y, {}, true,
+                     pd.impl_info_str()};
 }
 
 LinearEntry& linear_entry(int M, int K, int N, bool has_bias, Activation act, bool residual, bool frozen) {
   std::string key = fmt::format("lin:{}:{}:{}:{}:{}:{}:{}", M, K, N, has_bias, int(act), residual, frozen);
   return linear_cache.get(key, [&] {
-    const bool conv = frozen && f32_linear_as_convolution();
+    const bool conv = frozen && linear_as_convolution();
     memory::desc y = conv ? memory::desc({1, N, M}, dt::f32, memory::format_tag::nwc) : plain({M, N});
     dnnl::post_ops po;
     if (residual) po.append_binary(algorithm::binary_add, y);
@@ -112,7 +115,7 @@ constexpr int kSpecializeAfter = 2;
 struct PackedWeights::Impl {
   PrimitiveCache<PackedWeight> cache;
   PrimitiveCache<std::vector<int32_t>> row_sums;  // of int8 weights, for the zero point
-  PrimitiveCache<MatmulEntry> specialized;
+  PrimitiveCache<LinearEntry> specialized;
   std::mutex mutex;
   std::unordered_map<const void*, int64_t> rows;
   std::unordered_map<std::string, int> shape_calls;
@@ -153,28 +156,43 @@ memory weight_memory(PackedWeights& store, const LinearEntry& e, const void* wei
 // a[n] = x_scale·w_scale[n] and b[n] = bias[n]/a[n] − zero_point·Σ_k w[n][k] is the product's bias
 // (oneDNN adds an int8 product's bias before scaling it). The post-ops after the bias: × `scale`
 // (a[n] as a row, or x_scale alone where w_scale[n] are fixed output scales), residual, activation.
-dnnl::post_ops int8_post_ops(const memory::desc& scale, int M, int N, Activation act, bool residual) {
+// `fixed_scales` null: the generic primitive, a[n] at run time, so one primitive per shape serves
+// every layer (brgemm takes no runtime scales); else the layer's own, reading the generic one's
+// packed weights (`w`). Packed layers below AVX-512 are a 1x1 convolution (see linear_as_convolution).
+LinearEntry int8_primitive(int M, int K, int N, const memory::desc& w, const float* fixed_scales, Activation act,
+                           bool residual, dt out, bool packed) {
+  const bool conv = packed && linear_as_convolution();
+  using tag = memory::format_tag;
+  const memory::desc x = conv ? memory::desc({1, K, M}, dt::u8, tag::nwc) : memory::desc({M, K}, dt::u8, dims{K, 1});
+  const memory::desc y = conv ? memory::desc({1, N, M}, out, tag::nwc) : memory::desc({M, N}, out, dims{N, 1});
+  const memory::desc r = conv ? memory::desc({1, N, M}, dt::f32, tag::nwc) : plain({M, N});
+  // The stored s8 W (N,K): as Wᵀ (K,N) with swapped strides for the matmul.
+  const memory::desc stored = conv ? memory::desc({N, K, 1}, dt::s8, tag::oiw) : memory::desc({K, N}, dt::s8, dims{1, K});
+  const memory::desc b = conv ? memory::desc({N}, dt::f32, tag::x) : plain({1, N});
+  const memory::dim per = fixed_scales ? 1 : N;
+  const memory::desc scale = conv ? memory::desc({1, per, 1}, dt::f32, tag::abc) : plain({1, per});
+  const memory::desc want = w ? w : packed ? memory::desc(stored.dims(), dt::s8, tag::any) : stored;
+  dnnl::primitive_attr attr;
+  if (fixed_scales) attr.set_output_scales(1 << 1, std::vector<float>(fixed_scales, fixed_scales + N));
   dnnl::post_ops po;
   po.append_binary(algorithm::binary_mul, scale);
-  if (residual) po.append_binary(algorithm::binary_add, plain({M, N}));
+  if (residual) po.append_binary(algorithm::binary_add, r);
   if (act != Activation::ACT_NONE) po.append_eltwise(1.f, eltwise_algorithm(act), 0.f, 0.f);
-  return po;
+  attr.set_post_ops(po);
+  if (!conv) {
+    MatmulEntry mm = make_matmul(x, want, &b, y, attr);
+    return LinearEntry{mm.prim, x, mm.pd.weights_desc(), stored, b, y, r, scale, packed, mm.pd.impl_info_str()};
+  }
+  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, algorithm::convolution_direct, x, want, b, y,
+                                    {1}, {0}, {0});
+  dnnl::convolution_forward::primitive_desc pd(d, attr, engine());
+  return LinearEntry{dnnl::convolution_forward(pd), x, pd.weights_desc(), stored, b, y, r, scale, packed,
+                     pd.impl_info_str()};
 }
 
-// The generic primitive: a[n] at run time, so one primitive per shape serves every layer (brgemm
-// takes no runtime scales).
 LinearEntry& int8_linear_entry(int M, int K, int N, Activation act, bool residual, dt out, bool packed) {
   std::string key = fmt::format("lin8:{}:{}:{}:{}:{}:{}:{}", M, K, N, int(act), residual, int(out), packed);
-  return linear_cache.get(key, [&] {
-    memory::desc x({M, K}, dt::u8, dims{K, 1});
-    // Wᵀ (K,N): packed, or the stored s8 W (N,K) read in place with swapped strides.
-    memory::desc stored({K, N}, dt::s8, dims{1, K});
-    memory::desc w = packed ? memory::desc({K, N}, dt::s8, memory::format_tag::any) : stored;
-    memory::desc y({M, N}, out, dims{N, 1});
-    dnnl::primitive_attr attr;
-    attr.set_post_ops(int8_post_ops(plain({1, N}), M, N, act, residual));
-    return matmul_linear(x, w, stored, plain({1, N}), true, y, attr, packed);
-  });
+  return linear_cache.get(key, [&] { return int8_primitive(M, K, N, {}, nullptr, act, residual, out, packed); });
 }
 
 // Σ_k w[n][k] of an int8 weight, computed once.
@@ -188,29 +206,24 @@ const std::vector<int32_t>& int8_row_sums(PackedWeights& store, const int8_t* we
 
 // The layer's own primitive for a hot shape: w_scale[n] fixed as output scales (free in brgemm), so
 // its post-ops multiply by x_scale alone; it reads the same packed weights as the generic one.
-MatmulEntry* specialized_int8(PackedWeights& store, const LinearEntry& generic, const LinearWeights& w, int M,
+LinearEntry* specialized_int8(PackedWeights& store, const LinearEntry& generic, const LinearWeights& w, int M,
                               Activation act, bool residual, dt out) {
-  const int K = w.in_features, N = w.out_features;
   std::string key = fmt::format("{}:{}:{}:{}:{}:{}", static_cast<const void*>(w.weight_s8), M, int(act), residual,
                                 int(out), generic.packed);
   if (!store.impl().hot(key)) return nullptr;
   return &store.impl().specialized.get(key, [&] {
-    memory::desc x({M, K}, dt::u8, dims{K, 1});
-    memory::desc y({M, N}, out, dims{N, 1}), b = plain({1, N});
-    dnnl::primitive_attr attr;
-    attr.set_output_scales(1 << 1, std::vector<float>(w.weight_scale, w.weight_scale + N));
-    attr.set_post_ops(int8_post_ops(plain({1, 1}), M, N, act, residual));
-    return make_matmul(x, generic.w, &b, y, attr);
+    return int8_primitive(M, w.in_features, w.out_features, generic.w, w.weight_scale, act, residual, out,
+                          generic.packed);
   });
 }
+
+}  // namespace
 
 // oneDNN's u8·s8 kernels without VNNI (AVX2; AVX-512 before Cascade Lake) add each pair of products
 // in 16 bits with saturation (vpmaddubsw): 2·255·127 overflows 32767 and the sums come out wrong.
 // There the activations take 7 bits (0..127; 2·127·127 fits). Halving the file's s8 weights instead
 // measured no better overall (classifier probabilities slightly closer to f32, embeddings further)
 // and would need a second copy of every weight.
-}  // namespace
-
 int int8_activation_top() {
   static const int top = [] {
     engine();  // the cap comes first
@@ -243,15 +256,14 @@ void linear_forward_int8(void* y, const float* x, const LinearWeights& w, int M,
     a[size_t(n)] = q.scale * w.weight_scale[n];
     b[size_t(n)] = (w.bias ? w.bias[n] / a[size_t(n)] : 0.f) - float(q.zero_point) * float(row_sums[size_t(n)]);
   }
-  MatmulEntry* own = specialized_int8(*w.packed, e, w, M, act, residual != nullptr, out);
+  const LinearEntry* own = specialized_int8(*w.packed, e, w, M, act, residual != nullptr, out);
   std::unordered_map<int, memory> args{
       {DNNL_ARG_SRC, mem(e.x, xq.as<uint8_t>())},
       {DNNL_ARG_WEIGHTS, weight_memory(*w.packed, e, w.weight_s8)},
       {DNNL_ARG_DST, mem(e.y, y)},
       {DNNL_ARG_BIAS, mem(e.b, b.data())},
-      {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
-       own ? mem(plain({1, 1}), &q.scale) : mem(plain({1, N}), a.data())}};
-  if (residual) args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1, mem(plain({M, N}), residual));
+      {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, own ? mem(own->scale, &q.scale) : mem(e.scale, a.data())}};
+  if (residual) args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1, mem(e.residual, residual));
   run(own ? own->prim : e.prim, args);
 }
 
@@ -274,7 +286,7 @@ void linear_forward(float* y, const float* x, const LinearWeights& w, int M, Act
   std::unordered_map<int, memory> args{
       {DNNL_ARG_SRC, mem(e.x, x)}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, mem(e.y, y)}};
   if (w.bias) args.emplace(DNNL_ARG_BIAS, mem(e.b, w.bias));
-  if (residual) args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, mem(e.y, residual));
+  if (residual) args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, mem(e.residual, residual));
   run(e.prim, args);
 }
 
