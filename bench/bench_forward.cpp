@@ -8,7 +8,8 @@
 //
 // One JSON line per shape: median/min/max latency in ms, sequences/s, and the GFLOP/s of the matmuls
 // (Q, K, V, O projections, FFN and attention; the same count as ../shared/bench/README.md).
-// BENCH_TRACE=1 also prints every timed run's milliseconds on stderr (to see a noisy machine's spread).
+// BENCH_TRACE=1 also prints every timed run's milliseconds on stderr (to see a noisy machine's spread);
+// with ONEDNN_VERBOSE set, a line "bench_forward: steady BxT" marks where the timed runs' log begins.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -77,6 +78,9 @@ int main(int argc, char** argv) {
       const double first_ms =
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - first_start).count();
       for (int w = 1; w < std::max(warmup, bert::ops::calls_until_steady(B * T)); ++w) inf.run(in);
+      // With oneDNN's verbose log on (stdout too, so in order), mark where the steady runs begin:
+      // bench/run.sh reads which kernels those ran.
+      if (std::getenv("ONEDNN_VERBOSE")) std::printf("bench_forward: steady %dx%d\n", B, T), std::fflush(stdout);
       std::vector<double> ms;
       const auto begin = std::chrono::steady_clock::now();
       while (ms.size() < 3 || std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count() < min_time) {

@@ -5,6 +5,9 @@
 # rate on the model's shapes. Prints one JSON line per measurement and a table of ratios at the end.
 #
 # usage: bench/run.sh [SECTION...]     sections: tok base int8 minilm text start train (default: all)
+# The machine comes first (bertctl info --cpu and the CPU's flags), and before each forward shape the
+# oneDNN kernels its steady state runs, so a figure always says what made it. BERTCTL_MAX_ISA caps
+# bertctl (not ONNX Runtime or PyTorch) as everywhere.
 # env:   BERTCTL_SHARED (../shared), PEERS_DIR (~/.cache/bertctl-peers), THREADS (default 2),
 #        MIN_TIME (seconds per shape and round, default 3), ROUNDS (interleaved rounds of bertctl and
 #        ONNX Runtime per shape, default 3), BUILD (build directory, default build-bench)
@@ -41,6 +44,21 @@ peer_ort=false peer_torch=false peer_tok=false
 $peer_ort || log "ONNX Runtime not installed (run $shared/bench/peers.sh setup): no ORT ratios"
 openblas=$peers/openblas-omp/usr/lib/x86_64-linux-gnu/openblas-openmp
 
+# ---- the machine: every figure says what made it ------------------------------------------------------
+emit "$("$bertctl" info --cpu --format json | sed 's/^{/{"bench":"machine",/')"
+flags=$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx|fma|f16c|amx)' | sort -u | paste -sd' ')
+emit "{\"bench\":\"cpu-flags\",\"flags\":\"$flags\"}"
+
+# kernels MODEL SHAPE: oneDNN's implementation of each primitive the steady forward runs (its verbose
+# log after bench_forward's mark), as "kind impl xCOUNT" pairs; the impl names the ISA (jit:avx2, brg:avx512_core_vnni).
+kernels() {
+  local list
+  list=$(ONEDNN_VERBOSE=1 "$build/bench/bench_forward" "$1" --threads "$threads" --shapes "$2" --min-time 0 2>/dev/null |
+    awk '/^bench_forward: steady/ { on = 1; next } on && /^onednn_verbose,exec/ { split($0, f, ","); n[f[4] " " f[5]]++ }
+         END { for (k in n) printf "%s%s x%d", (c++ ? ", " : ""), k, n[k] }')
+  emit "{\"bench\":\"kernels\",\"model\":\"$(basename "$1")\",\"shape\":\"$2\",\"kernels\":\"$list\"}"
+}
+
 # ---- models --------------------------------------------------------------------------------------
 vocab=$shared/vocab/bert-base-uncased.txt
 base=$work/bert-base.gguf base8=$work/bert-base-int8.gguf minilm=$work/minilm.gguf
@@ -74,6 +92,7 @@ peak() {
 forward() {
   local model=$1 dt=$2 onnx=$3 shapes=$4 shape r line
   for shape in ${shapes//,/ }; do
+    kernels "$model" "$shape"
     for ((r = 1; r <= rounds; r++)); do
       line=$("$build/bench/bench_forward" "$model" --threads "$threads" --shapes "$shape" --min-time "$min_time")
       emit "${line%\}},\"round\":$r,\"model\":\"$(basename "$model")\"}"
@@ -186,6 +205,9 @@ awk '
   function str(line, key,   m) {
     if (match(line, "\"" key "\": ?\"[^\"]*\"")) { m = substr(line, RSTART, RLENGTH); sub(/.*: ?"/, "", m); sub(/"$/, "", m); return m }
     return "" }
+  function has_list(line,   m) {  # the "has" array of bertctl info --cpu, as words
+    if (match(line, "\"has\":\\[[^]]*\\]")) { m = substr(line, RSTART + 7, RLENGTH - 8); gsub(/"/, "", m); gsub(/,/, " ", m); return m }
+    return "" }
   function median(list,   a, n, i, j, t) {  # of a space-separated list of numbers
     n = split(list, a, " ")
     for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
@@ -211,6 +233,9 @@ awk '
   /"bench":"real-text"/ { r = num($0, "round")
     if ($0 ~ /bertctl/) { m = str($0, "model"); text_r[m, r] = num($0, "seq_per_s"); text_rounds[m] = text_rounds[m] " " r }
     else text_r["ort", r] = num($0, "seq_per_s") }
+  /"bench":"machine"/ { printf "machine: %s; has %s; oneDNN %s%s\n", str($0, "cpu"), has_list($0), str($0, "onednn"),
+    str($0, "cap") != "none" ? "; capped at " str($0, "cap") : "" }
+  /"bench":"kernels"/ { printf "kernels %s %s: %s\n", str($0, "model"), str($0, "shape"), str($0, "kernels") }
   /"bench":"first-line"/ { printf "first output line, %-26s %.3f s, peak RSS %d MB\n", str($0, "model"), num($0, "seconds_best_of_5"), num($0, "peak_rss_kb") / 1024 }
   /"impl":"bertctl","cmd":"train"/ { tr[str($0, "config")] = num($0, "examples_per_s"); trm[str($0, "config")] = num($0, "peak_rss_mb") }
   /"peer": "pytorch", "cmd": "train"/ { pt[str($0, "config")] = num($0, "examples_per_s"); ptm[str($0, "config")] = num($0, "peak_rss_kb") / 1024 }
