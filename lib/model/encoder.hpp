@@ -124,7 +124,8 @@ class Encoder {
   float* embeddings_var_ = nullptr;
   float* embeddings_dropout_ = nullptr; // (M,C) or null
   float* embedding_output_ = nullptr;   // (M,C)
-  float* hidden_[2] = {nullptr, nullptr};  // inference: layer outputs alternate between these
+  float* hidden_[2] = {nullptr, nullptr};  // (M,C) inference's layer outputs alternate between these;
+                                           // backward's gradients between layers likewise
   float* scratch_ = nullptr;            // (M,max(C,I)) temporaries
   std::vector<LayerActivations> layers_;
   // Backward buffers.

@@ -16,6 +16,8 @@ void adamw_update(std::span<float> p, std::span<float> m, std::span<float> v, st
   const float step_size = float(s.lr / bias_correction1);
   const float bias_correction2_sqrt = float(std::sqrt(bias_correction2));
   const float eps = float(s.eps);
+  // Element by element, so the result is the same on any number of threads.
+#pragma omp parallel for simd schedule(static) if (p.size() >= (size_t(1) << 15))
   for (size_t i = 0; i < p.size(); ++i) {
     if (decay) p[i] *= decay_factor;
     m[i] = m[i] * beta1 + g[i] * one_minus_beta1;
@@ -33,8 +35,10 @@ double global_norm(std::span<const std::span<float>> grads) {
 }
 
 void scale_gradients(std::span<const std::span<float>> grads, float factor) {
-  for (std::span<float> g : grads)
-    for (float& x : g) x *= factor;
+  for (std::span<float> g : grads) {
+#pragma omp parallel for simd schedule(static) if (g.size() >= (size_t(1) << 15))
+    for (size_t i = 0; i < g.size(); ++i) g[i] *= factor;
+  }
 }
 
 double lr_factor(Schedule schedule, int64_t step, int64_t warmup, int64_t total) {

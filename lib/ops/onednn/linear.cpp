@@ -1,6 +1,7 @@
 // Linear layers on oneDNN: f32 matmuls with bias, activation and residual as post-ops, weights read in
 // place (Wᵀ through strides) or packed once into the primitive's layout; int8 layers as u8·s8 products
 // of activations quantized per call; the backward pass as strided matmuls.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <mutex>
@@ -135,6 +136,27 @@ PackedWeights::PackedWeights() : impl_(new Impl) {}
 PackedWeights::~PackedWeights() { delete impl_; }
 
 namespace {
+
+// Weights that change at every training step are reordered into the convolution's layout at every
+// call below AVX-512, where it runs the product 20-30% faster than gemm:jit: the reorder costs about
+// 28/M of the product (0.06-0.3 ms against 9-35 ms for BERT-base's matrices at 1,024 rows), so only
+// from kReorderEachCallFrom rows on. The copy lives in this thread's buffer until the next call.
+constexpr int kReorderEachCallFrom = 512;
+
+memory reordered(const LinearEntry& e, const float* weight) {
+  struct ReorderEntry {
+    dnnl::reorder prim;
+  };
+  static PrimitiveCache<ReorderEntry> reorders;
+  thread_local PageBuffer copy;
+  copy.reserve(e.w.get_size());
+  ReorderEntry& r = reorders.get(md_key(e.w_stored) + "->" + md_key(e.w), [&] {
+    return ReorderEntry{dnnl::reorder(dnnl::reorder::primitive_desc(engine(), e.w_stored, engine(), e.w))};
+  });
+  memory to(e.w, engine(), copy.data());
+  run(r.prim, {{DNNL_ARG_FROM, mem(e.w_stored, weight)}, {DNNL_ARG_TO, to}});
+  return to;
+}
 
 // The weight (N,K) as the layer's primitive reads it: in place when it takes that, else its packed copy.
 memory weight_memory(PackedWeights& store, const LinearEntry& e, const void* weight) {
@@ -281,8 +303,9 @@ void linear_forward(float* y, const float* x, const LinearWeights& w, int M, Act
   if (w.weight_s8) return linear_forward_int8(y, x, w, M, act, residual);
   const int K = w.in_features, N = w.out_features;
   const bool packed = w.packed && w.packed->impl().ready(w.weight, M);
-  LinearEntry& e = linear_entry(M, K, N, w.bias != nullptr, act, residual != nullptr, packed);
-  memory wm = packed ? weight_memory(*w.packed, e, w.weight) : mem(e.w, w.weight);
+  const bool reorder_now = !w.packed && M >= kReorderEachCallFrom && linear_as_convolution();
+  LinearEntry& e = linear_entry(M, K, N, w.bias != nullptr, act, residual != nullptr, packed || reorder_now);
+  memory wm = packed ? weight_memory(*w.packed, e, w.weight) : reorder_now ? reordered(e, w.weight) : mem(e.w, w.weight);
   std::unordered_map<int, memory> args{
       {DNNL_ARG_SRC, mem(e.x, x)}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, mem(e.y, y)}};
   if (w.bias) args.emplace(DNNL_ARG_BIAS, mem(e.b, w.bias));
@@ -341,8 +364,15 @@ void linear_backward(float* dx, float* dweight, float* dbias, const float* dy, c
   if (dweight)  // dW (N,K) += dyᵀ (N,M) · x (M,K); dyᵀ is dy with swapped strides
     matmul_into(dweight, plain({N, K}), dy, memory::desc({N, M}, dt::f32, dims{1, N}), x, plain({M, K}),
                 1.f, true);
-  if (dbias)
-    for (int m = 0; m < M; ++m) add_into(dbias, dy + size_t(m) * N, size_t(N));
+  if (dbias) {  // columns split over the threads, each summed in row order as by one thread
+    const int block = 64;
+#pragma omp parallel for schedule(static) if (size_t(M) * N >= (size_t(1) << 15))
+    for (int n0 = 0; n0 < N; n0 += block)
+      for (int m = 0; m < M; ++m) {
+        const float* row = dy + size_t(m) * N;
+        for (int n = n0; n < std::min(N, n0 + block); ++n) dbias[n] += row[n];
+      }
+  }
 }
 
 }  // namespace bert::ops

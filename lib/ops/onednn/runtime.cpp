@@ -87,6 +87,7 @@ float* scratch(int slot, size_t n) {
 }
 
 void add_into(float* dst, const float* src, size_t n) {
+#pragma omp parallel for simd schedule(static) if (n >= (size_t(1) << 15) && !omp_in_parallel())
   for (size_t i = 0; i < n; ++i) dst[i] += src[i];
 }
 
