@@ -16,14 +16,17 @@ void adamw_update(std::span<float> p, std::span<float> m, std::span<float> v, st
   const float step_size = float(s.lr / bias_correction1);
   const float bias_correction2_sqrt = float(std::sqrt(bias_correction2));
   const float eps = float(s.eps);
-  // Element by element, so the result is the same on any number of threads.
+  const float keep = decay ? decay_factor : 1.f;  // ×1 leaves every float as it is
+  float *pp = p.data(), *mp = m.data(), *vp = v.data();
+  const float* gp = g.data();
+  // Element by element (vectorized: no branch in the loop), so any number of threads gives the same.
 #pragma omp parallel for simd schedule(static) if (p.size() >= (size_t(1) << 15))
   for (size_t i = 0; i < p.size(); ++i) {
-    if (decay) p[i] *= decay_factor;
-    m[i] = m[i] * beta1 + g[i] * one_minus_beta1;
-    v[i] = v[i] * beta2 + one_minus_beta2 * g[i] * g[i];
-    const float denom = std::sqrt(v[i]) / bias_correction2_sqrt + eps;
-    p[i] += (-step_size * m[i]) / denom;  // addcdiv_: self + value · t1 / t2, left to right
+    pp[i] *= keep;
+    mp[i] = mp[i] * beta1 + gp[i] * one_minus_beta1;
+    vp[i] = vp[i] * beta2 + one_minus_beta2 * gp[i] * gp[i];
+    const float denom = std::sqrt(vp[i]) / bias_correction2_sqrt + eps;
+    pp[i] += (-step_size * mp[i]) / denom;  // addcdiv_: self + value · t1 / t2, left to right
   }
 }
 

@@ -356,6 +356,28 @@ std::vector<std::pair<std::string, std::string>> engine_report() {
   };
 }
 
+namespace {
+
+// sums (N) += Σ_m rows (M,N): blocks of columns split over the threads, each column summed in row
+// order as one thread would (the result does not depend on the thread count).
+void add_column_sums(float* __restrict sums, const float* __restrict rows, int M, int N) {
+  constexpr int kBlock = 64;
+  const int blocks = (N + kBlock - 1) / kBlock;
+#pragma omp parallel for schedule(static) if (size_t(M) * N >= (size_t(1) << 15))
+  for (int blk = 0; blk < blocks; ++blk) {
+    const size_t begin = size_t(blk) * kBlock, end = std::min(size_t(N), begin + kBlock);
+    float* __restrict out = sums + begin;
+    const size_t width = end - begin, stride = size_t(N);
+    for (int m = 0; m < M; ++m) {
+      const float* __restrict row = rows + size_t(m) * stride + begin;
+#pragma omp simd  // -O2's cost model leaves a loop of unknown trip count scalar
+      for (size_t n = 0; n < width; ++n) out[n] += row[n];
+    }
+  }
+}
+
+}  // namespace
+
 void linear_backward(float* dx, float* dweight, float* dbias, const float* dy, const float* x,
                      const LinearWeights& w, int M) {
   const int K = w.in_features, N = w.out_features;
@@ -364,15 +386,7 @@ void linear_backward(float* dx, float* dweight, float* dbias, const float* dy, c
   if (dweight)  // dW (N,K) += dyᵀ (N,M) · x (M,K); dyᵀ is dy with swapped strides
     matmul_into(dweight, plain({N, K}), dy, memory::desc({N, M}, dt::f32, dims{1, N}), x, plain({M, K}),
                 1.f, true);
-  if (dbias) {  // columns split over the threads, each summed in row order as by one thread
-    const int block = 64;
-#pragma omp parallel for schedule(static) if (size_t(M) * N >= (size_t(1) << 15))
-    for (int n0 = 0; n0 < N; n0 += block)
-      for (int m = 0; m < M; ++m) {
-        const float* row = dy + size_t(m) * N;
-        for (int n = n0; n < std::min(N, n0 + block); ++n) dbias[n] += row[n];
-      }
-  }
+  if (dbias) add_column_sums(dbias, dy, M, N);
 }
 
 }  // namespace bert::ops
