@@ -384,7 +384,7 @@ void add_column_sums(float* __restrict sums, const float* __restrict rows, int M
 // dx (M,K) += dy (M,N)·W (N,K) below AVX-512 from kReorderEachCallFrom rows: the convolution of
 // linear_forward with W read as a stored (K,N) transpose and a sum post-op, its weights reordered at
 // every call. 12-17% faster than gemm:jit's 120 GFLOP/s for BERT-base's shapes (microbenchmark,
-// 1,024 rows: 135-141); the weight gradient stays a matmul (the convolution was no faster).
+// 1,024 rows: 135-141; oneDNN's 1x1 backward-data kernel: 98-127).
 void backward_data_as_convolution(float* dx, const float* dy, const float* weight, int M, int K, int N) {
   LinearEntry& e = linear_cache.get(fmt::format("dx:{}:{}:{}", M, K, N), [&] {
     dnnl::post_ops po;
@@ -396,6 +396,34 @@ void backward_data_as_convolution(float* dx, const float* dy, const float* weigh
   run(e.prim, {{DNNL_ARG_SRC, mem(e.x, dy)}, {DNNL_ARG_WEIGHTS, reordered(e, weight)}, {DNNL_ARG_DST, mem(e.y, dx)}});
 }
 
+// dW (N,K) += dyᵀ·x below AVX-512 from kReorderEachCallFrom rows: the same convolution over dyᵀ
+// (a transposed copy: N rows of M channels) with x (M,K) read as its (K,M) transposed weights. In
+// training steps it beat the strided gemm:jit product, which ran at 58-64 GFLOP/s there on the
+// 4-layer/256 model's shapes: 4-layer/256 32x128 step 1128-1178 -> 965-1036 ms, BERT-base 8x128
+// 4999-5050 -> 4447-4965 ms (alternating runs). oneDNN's own 1x1 backward-weights kernel measured
+// slower still (55-90 GFLOP/s).
+void weight_gradient_as_convolution(float* dweight, const float* dy, const float* x, int M, int K, int N) {
+  LinearEntry& e = linear_cache.get(fmt::format("dw:{}:{}:{}", M, K, N), [&] {
+    dnnl::post_ops po;
+    po.append_sum(1.f);
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(po);
+    return convolution_linear(N, M, K, false, attr, true);
+  });
+  struct ReorderEntry {
+    dnnl::reorder prim;
+  };
+  static PrimitiveCache<ReorderEntry> transposes;
+  const memory::desc from({N, M}, dt::f32, dims{1, N}), to = plain({N, M});
+  ReorderEntry& t = transposes.get(fmt::format("{}:{}", M, N), [&] {
+    return ReorderEntry{dnnl::reorder(dnnl::reorder::primitive_desc(engine(), from, engine(), to))};
+  });
+  thread_local PageBuffer dyt;
+  dyt.reserve(size_t(M) * N * sizeof(float));
+  run(t.prim, {{DNNL_ARG_FROM, mem(from, dy)}, {DNNL_ARG_TO, mem(to, dyt.data())}});
+  run(e.prim, {{DNNL_ARG_SRC, mem(e.x, dyt.data())}, {DNNL_ARG_WEIGHTS, reordered(e, x)}, {DNNL_ARG_DST, mem(e.y, dweight)}});
+}
+
 }  // namespace
 
 void linear_backward(float* dx, float* dweight, float* dbias, const float* dy, const float* x,
@@ -405,7 +433,9 @@ void linear_backward(float* dx, float* dweight, float* dbias, const float* dy, c
     backward_data_as_convolution(dx, dy, w.weight, M, K, N);
   else if (dx)  // dx (M,K) += dy (M,N) · W (N,K)
     matmul_into(dx, plain({M, K}), dy, plain({M, N}), w.weight, plain({N, K}), 1.f, true);
-  if (dweight)  // dW (N,K) += dyᵀ (N,M) · x (M,K); dyᵀ is dy with swapped strides
+  if (dweight && M >= kReorderEachCallFrom && linear_as_convolution())
+    weight_gradient_as_convolution(dweight, dy, x, M, K, N);
+  else if (dweight)  // dW (N,K) += dyᵀ (N,M) · x (M,K); dyᵀ is dy with swapped strides
     matmul_into(dweight, plain({N, K}), dy, memory::desc({N, M}, dt::f32, dims{1, N}), x, plain({M, K}),
                 1.f, true);
   if (dbias) add_column_sums(dbias, dy, M, N);
