@@ -175,17 +175,21 @@ if has start; then
 fi
 
 # ---- fine-tuning step -------------------------------------------------------------------------------------
+# Interleaved rounds as for the forward: bertctl then PyTorch on each configuration, the ratio the
+# median of the rounds' (a step of either drifts by a fifth from one minute to the next here).
 if has train; then
-  emit "$("$build/bench/bench_train" --config small --batch 32 --seq 128 --threads "$threads" --steps 5)"
-  emit "$("$build/bench/bench_train" --config base --batch 8 --seq 128 --threads "$threads" --steps 3)"
-  if $peer_torch; then
-    for cfg in "small 32" "base 8"; do
+  for ((r = 1; r <= rounds; r++)); do
+    for cfg in "small 32 5" "base 8 3"; do
       set -- $cfg
-      out=$( (LD_LIBRARY_PATH=$openblas /usr/bin/time -f 'peak_rss_kb %M' /usr/bin/python3 "$shared/bench/bert_torch.py" train \
-        --config "$1" --threads "$threads" --batch "$2" --seq 128 --steps 3 --warmup 1 --label openblas-omp) 2>&1)
-      emit "$(grep '^{' <<<"$out" | sed -E "s/\}$/, \"peak_rss_kb\": $(grep -oE 'peak_rss_kb [0-9]+' <<<"$out" | cut -d' ' -f2)}/")"
+      line=$("$build/bench/bench_train" --config "$1" --batch "$2" --seq 128 --threads "$threads" --steps "$3")
+      emit "${line%\}},\"round\":$r}"
+      if $peer_torch; then
+        out=$( (LD_LIBRARY_PATH=$openblas /usr/bin/time -f 'peak_rss_kb %M' /usr/bin/python3 "$shared/bench/bert_torch.py" train \
+          --config "$1" --threads "$threads" --batch "$2" --seq 128 --steps 3 --warmup 1 --label openblas-omp) 2>&1)
+        emit "$(grep '^{' <<<"$out" | sed -E "s/\}$/, \"peak_rss_kb\": $(grep -oE 'peak_rss_kb [0-9]+' <<<"$out" | cut -d' ' -f2), \"round\": $r}/")"
+      fi
     done
-  fi
+  done
 fi
 
 # ---- tokenizer ---------------------------------------------------------------------------------------------
@@ -237,8 +241,9 @@ awk '
     str($0, "cap") != "none" ? "; capped at " str($0, "cap") : "" }
   /"bench":"kernels"/ { printf "kernels %s %s: %s\n", str($0, "model"), str($0, "shape"), str($0, "kernels") }
   /"bench":"first-line"/ { printf "first output line, %-26s %.3f s, peak RSS %d MB\n", str($0, "model"), num($0, "seconds_best_of_5"), num($0, "peak_rss_kb") / 1024 }
-  /"impl":"bertctl","cmd":"train"/ { tr[str($0, "config")] = num($0, "examples_per_s"); trm[str($0, "config")] = num($0, "peak_rss_mb") }
-  /"peer": "pytorch", "cmd": "train"/ { pt[str($0, "config")] = num($0, "examples_per_s"); ptm[str($0, "config")] = num($0, "peak_rss_kb") / 1024 }
+  /"impl":"bertctl","cmd":"train"/ { c = str($0, "config"); r = num($0, "round")
+    tr_r[c, r] = num($0, "examples_per_s"); trm[c] = num($0, "peak_rss_mb"); train_rounds[c] = train_rounds[c] " " r }
+  /"peer": "pytorch", "cmd": "train"/ { pt_r[str($0, "config"), num($0, "round")] = num($0, "examples_per_s"); ptm[str($0, "config")] = num($0, "peak_rss_kb") / 1024 }
   /"tool":"bertctl"/ { tok[num($0, "threads")] = num($0, "median_MBps") }
   /"peer": "tokenizers \(rust/ { rust[num($0, "rayon_threads")] = num($0, "median_MBps") }
   END {
@@ -253,6 +258,8 @@ awk '
     for (m in text_rounds) { vs = ratios(text_r, m, text_r, "ort", text_rounds[m])
       printf "real text %-26s %7.2f seq/s%s\n", m, median(values(text_r, m, text_rounds[m])),
         vs != "" ? sprintf("  vs ORT (padded batches) %.2fx (rounds:%s)", median(vs), vs) : "" }
-    for (c in tr) printf "train %-6s %6.2f examples/s, peak %d MB%s\n", c, tr[c], trm[c], (c in pt) ? sprintf("  vs PyTorch %.2fx (peak %d MB)", tr[c] / pt[c], ptm[c]) : ""
+    for (c in train_rounds) { vs = ratios(tr_r, c, pt_r, c, train_rounds[c])
+      printf "train %-6s %6.2f examples/s, peak %d MB%s\n", c, median(values(tr_r, c, train_rounds[c])), trm[c],
+        vs != "" ? sprintf("  vs PyTorch %.2fx (rounds:%s; peak %d MB)", median(vs), vs, ptm[c]) : "" }
     for (t in tok) printf "tokenize %d thread(s) %6.1f MB/s%s\n", t, tok[t], (t in rust) ? sprintf("  vs HF Rust %.1fx", tok[t] / rust[t]) : ""
   }' "$results"
