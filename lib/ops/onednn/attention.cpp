@@ -74,7 +74,7 @@ void attention_forward_impl(float* ctx, float* probs, const float* qkv, const fl
   const float* p = probs;
   if (dropout_mask) {
     float* dropped = scratch(2, nprobs);
-    for (size_t i = 0; i < nprobs; ++i) dropped[i] = probs[i] * dropout_mask[i];
+    multiply(dropped, probs, dropout_mask, nprobs);
     p = dropped;
   }
   matmul_into(ctx, v.ctx, p, v.scores, qkv + 2 * C, v.v, 1.f, false);
@@ -287,7 +287,7 @@ void attention_backward(float* dqkv, float* scratch_probs, const float* dctx, co
   const float* p = probs;
   if (dropout_mask) {
     float* dropped = scratch(2, nprobs);
-    for (size_t i = 0; i < nprobs; ++i) dropped[i] = probs[i] * dropout_mask[i];
+    multiply(dropped, probs, dropout_mask, nprobs);
     p = dropped;
   }
   // dV += pᵀ · dctx
@@ -296,7 +296,7 @@ void attention_backward(float* dqkv, float* scratch_probs, const float* dctx, co
   float* dp = scratch_probs;
   matmul_into(dp, v.scores, dctx, v.ctx, qkv + 2 * C, v.kt, 1.f, false);
   if (dropout_mask)
-    for (size_t i = 0; i < nprobs; ++i) dp[i] *= dropout_mask[i];
+    multiply(dp, dp, dropout_mask, nprobs);
   // dS = softmax'(dP); the 1/sqrt(D) of the forward is folded into the next two matmuls.
   float* ds = scratch(3, nprobs);
   std::memset(ds, 0, nprobs * sizeof(float));

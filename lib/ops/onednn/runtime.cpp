@@ -91,6 +91,11 @@ void add_into(float* dst, const float* src, size_t n) {
   for (size_t i = 0; i < n; ++i) dst[i] += src[i];
 }
 
+void multiply(float* dst, const float* a, const float* b, size_t n) {
+#pragma omp parallel for simd schedule(static) if (n >= (size_t(1) << 15) && !omp_in_parallel())
+  for (size_t i = 0; i < n; ++i) dst[i] = a[i] * b[i];
+}
+
 MatmulEntry make_matmul(const memory::desc& a, const memory::desc& b, const memory::desc* bias,
                         const memory::desc& c, const dnnl::primitive_attr& attr) {
   auto desc = bias ? dnnl::matmul::desc(a, b, *bias, c) : dnnl::matmul::desc(a, b, c);

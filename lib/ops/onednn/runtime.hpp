@@ -123,6 +123,8 @@ algorithm eltwise_algorithm(Activation act);
 // gradients; 4 attention pieces' scores; 5 their head-major copies.
 float* scratch(int slot, size_t n);
 void add_into(float* dst, const float* src, size_t n);
+// dst = a ⊙ b elementwise (dst may be a), on oneDNN's threads.
+void multiply(float* dst, const float* a, const float* b, size_t n);
 
 // A key that spells out a descriptor: dims, strides, format, type and blocking.
 std::string md_key(const memory::desc& md);
