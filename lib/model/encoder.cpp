@@ -270,8 +270,11 @@ void Encoder::layer_forward(int l, LayerActivations& a, bool training) {
     ops::linear_forward(a.qkv, a.input,
                         linear(w.query_weight, w.query_bias, C, 3 * C, quant(&QuantizedWeights::Layer::qkv)), M);
   const ops::AttentionShape shape{B_, T_, config_.num_attention_heads, config_.head_dim()};
-  if (a.attention_dropout)
-    make_dropout_mask(a.attention_dropout, size_t(B_) * shape.H * T_ * T_, config_.attention_probs_dropout_prob,
+  // A training-capable encoder has the dropout masks allocated; only a training forward uses them
+  // (evaluation must compute what inference does).
+  float* attention_dropout = training ? a.attention_dropout : nullptr;
+  if (attention_dropout)
+    make_dropout_mask(attention_dropout, size_t(B_) * shape.H * T_ * T_, config_.attention_probs_dropout_prob,
                       site + 1);
   // Inference runs right-padded batches over each sequence's real tokens (no mask, no work on
   // padding, scores in per-thread scratch); training keeps every score for backward.
@@ -286,7 +289,7 @@ void Encoder::layer_forward(int l, LayerActivations& a, bool training) {
       const int n = std::min(chunk, B_ - b);
       const size_t rows = size_t(b) * T_;
       ops::attention_forward(a.context + rows * C, a.attention_probs, a.qkv + rows * 3 * C, mask_add_ + rows,
-                             {n, T_, shape.H, shape.D}, a.attention_dropout);
+                             {n, T_, shape.H, shape.D}, attention_dropout);
     }
   }
 
@@ -302,7 +305,7 @@ void Encoder::layer_forward(int l, LayerActivations& a, bool training) {
     }
   };
   dense_residual(a.attention_residual, a.context, w.attention_output_weight, w.attention_output_bias, C, a.input,
-                 a.attention_hidden_dropout, site + 2, quant(&QuantizedWeights::Layer::attention_output));
+                 training ? a.attention_hidden_dropout : nullptr, site + 2, quant(&QuantizedWeights::Layer::attention_output));
   ops::layernorm_forward(a.attention_output, training ? a.attention_mean : nullptr,
                          training ? a.attention_var : nullptr, a.attention_residual, w.attention_norm_weight,
                          w.attention_norm_bias, M, C, config_.layer_norm_eps);
@@ -321,7 +324,7 @@ void Encoder::layer_forward(int l, LayerActivations& a, bool training) {
 
   // BertOutput: LayerNorm(dropout(dense(intermediate)) + attention_output).
   dense_residual(a.output_residual, a.intermediate, w.output_weight, w.output_bias, I, a.attention_output,
-                 a.output_hidden_dropout, site + 3, quant(&QuantizedWeights::Layer::output));
+                 training ? a.output_hidden_dropout : nullptr, site + 3, quant(&QuantizedWeights::Layer::output));
   ops::layernorm_forward(a.layer_output, training ? a.output_mean : nullptr, training ? a.output_var : nullptr,
                          a.output_residual, w.output_norm_weight, w.output_norm_bias, M, C, config_.layer_norm_eps);
 }
@@ -376,6 +379,10 @@ void Encoder::layer_backward(int l, LayerActivations& a, const float* d_layer_ou
   float* d_output_residual = d_a_;
   float* d_attention_output = d_b_;
   float* d_dense = d_c_;
+  // The masks of the last forward, if it was a training one.
+  const float* output_dropout = trained_forward_ ? a.output_hidden_dropout : nullptr;
+  const float* attention_hidden_dropout = trained_forward_ ? a.attention_hidden_dropout : nullptr;
+  const float* attention_dropout = trained_forward_ ? a.attention_dropout : nullptr;
 
   // BertOutput LayerNorm.
   zero(d_output_residual, MC);
@@ -385,8 +392,8 @@ void Encoder::layer_backward(int l, LayerActivations& a, const float* d_layer_ou
   // Residual: the LayerNorm input is dense(...) + attention_output.
   std::copy_n(d_output_residual, MC, d_attention_output);
   const float* d_out_dense = d_output_residual;
-  if (a.output_hidden_dropout) {
-    multiply_into(d_dense, d_output_residual, a.output_hidden_dropout, MC);
+  if (output_dropout) {
+    multiply_into(d_dense, d_output_residual, output_dropout, MC);
     d_out_dense = d_dense;
   }
   zero(d_inter_, MI);
@@ -405,8 +412,8 @@ void Encoder::layer_backward(int l, LayerActivations& a, const float* d_layer_ou
                           w.attention_norm_weight, M, C, config_.layer_norm_eps);
   add_into(d_input, d_attention_residual, MC);
   const float* d_attn_dense = d_attention_residual;
-  if (a.attention_hidden_dropout) {
-    multiply_into(d_dense, d_attention_residual, a.attention_hidden_dropout, MC);
+  if (attention_hidden_dropout) {
+    multiply_into(d_dense, d_attention_residual, attention_hidden_dropout, MC);
     d_attn_dense = d_dense;
   }
   float* d_context = d_b_;
@@ -416,7 +423,7 @@ void Encoder::layer_backward(int l, LayerActivations& a, const float* d_layer_ou
   // Self-attention and the fused QKV projection.
   zero(d_qkv_, MC * 3);
   const ops::AttentionShape shape{B_, T_, config_.num_attention_heads, config_.head_dim()};
-  ops::attention_backward(d_qkv_, d_probs_, d_context, a.attention_probs, a.qkv, shape, a.attention_dropout);
+  ops::attention_backward(d_qkv_, d_probs_, d_context, a.attention_probs, a.qkv, shape, attention_dropout);
   ops::linear_backward(d_input, g.query_weight, g.query_bias, d_qkv_, a.input,
                        linear(w.query_weight, nullptr, C, 3 * C), M);
 }

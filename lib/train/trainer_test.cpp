@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "io/safetensors.hpp"
+#include "model/inference.hpp"
 #include "model/model.hpp"
 #include "train/loss.hpp"
 #include "train/trainer.hpp"
@@ -176,4 +177,25 @@ TEST_CASE("two accumulated micro-batches of 2 give the gradients of one batch of
   bert::model::for_each_tensor(a.config, ga, [&](const bert::model::TensorInfo& i, float*& p) { fa.insert(fa.end(), p, p + i.numel()); });
   bert::model::for_each_tensor(b.config, gb, [&](const bert::model::TensorInfo& i, float*& p) { fb.insert(fb.end(), p, p + i.numel()); });
   CHECK(max_abs_diff(fa, fb, 1e-6, "accumulated gradients") <= 1e-6);
+}
+
+// Evaluation (and --keep-best) must see what `classify` computes: no dropout outside a training step.
+TEST_CASE("predict() on a model with dropout gives the inference logits, before and after a training step") {
+  const auto dir = bert::test::shared_path("fixtures/tiny-uncased-cls");
+  const json t = bert::test::read_json(bert::test::shared_path("fixtures/train") / "train_batch.json");
+  const bert::model::EncoderInput batch = bert::test::batch_from_json(t);
+  const std::vector<int32_t> labels = t["labels"].get<std::vector<int32_t>>();
+  bert::model::Model model = bert::model::load_model(dir.string(), {.writable = true});
+  model.config.hidden_dropout_prob = model.config.attention_probs_dropout_prob = 0.1f;
+  model.config.classifier_dropout = 0.1f;
+  bert::train::Trainer trainer(model, oracle_settings(t));
+  auto inference_logits = [&] {
+    bert::model::Inference inference(model);
+    inference.run(batch);
+    return inference.classifier_logits();
+  };
+  CHECK(max_abs_diff(trainer.predict(batch), inference_logits(), 1e-5, "predict before training") <= 1e-5);
+  trainer.accumulate(batch, labels, 1.f);  // a training forward leaves its dropout masks behind
+  trainer.step();
+  CHECK(max_abs_diff(trainer.predict(batch), inference_logits(), 1e-5, "predict after a step") <= 1e-5);
 }

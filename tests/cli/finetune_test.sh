@@ -21,6 +21,20 @@ assert_rc 0
 assert_eq "labels" "$(cut -f1 <<<"$OUT")" $'negative\npositive'
 if [ ! -e "$TMP/full.gguf.ckpt" ]; then pass; else fail "the checkpoint of a finished run is left behind"; fi
 
+check "finetune's evaluation of a model with dropout 0.1 is what classify computes on the same rows"
+# Rows without quotes split at their last comma; the eval loss is the mean of -log p(gold label).
+{ printf 'text\tlabel\n'; tail -n +2 "$EX/reviews-test.csv" | grep -v '"' | sed -E 's/,([^,]*)$/\t\1/'; } >"$TMP/eval.tsv"
+run "$BERTCTL" finetune -m "$BASE" "${COMMON[@]}" --eval "$TMP/eval.tsv" -o "$TMP/drop.gguf" --log "$TMP/drop.jsonl"
+assert_rc 0
+logged=$(grep '"event":"eval"' "$TMP/drop.jsonl" | tail -1 | grep -oE '"loss":[0-9.e+-]+' | cut -d: -f2)
+run "$BERTCTL" classify -m "$TMP/drop.gguf" --format jsonl < <(tail -n +2 "$TMP/eval.tsv" | cut -f1)
+assert_rc 0
+computed=$(paste <(tail -n +2 "$TMP/eval.tsv" | cut -f2) <(sed -E 's/.*"scores":\{([^}]*)\}.*/\1/' <<<"$OUT") | awk -F'\t' '
+  { n = split($2, kv, ","); for (i = 1; i <= n; i++) { split(kv[i], p, ":"); gsub(/"/, "", p[1]); if (p[1] == $1) s -= log(p[2]) } rows++ }
+  END { printf "%.6f", s / rows }')
+if [ -n "$logged" ] && awk "BEGIN { d = $logged - $computed; exit !(d < 1e-4 && d > -1e-4) }"; then pass
+else fail "eval loss $logged in the log, $computed from classify"; fi
+
 check "the output exports to a Hugging Face directory"
 run "$BERTCTL" convert "$TMP/full.gguf" --to hf -o "$TMP/hf"
 assert_rc 0
