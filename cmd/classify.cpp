@@ -101,7 +101,7 @@ void run_classify(const ClassifyOptions& o) {
     }
     out.write(line);
   };
-  run_model_pipeline<std::vector<float>>(o.input, o.model, model, eo, "classify", {}, run_batch, emit);
+  run_model_pipeline<std::vector<float>>(o.input, o.model, model, eo, "classify", {}, run_batch, emit, [&] { inf.pack_from_first_call(); });
   out.flush();
 }
 

@@ -106,7 +106,7 @@ void run_encode(const EncodeOptions& o) {
     line += '\n';
     write(line);
   };
-  run_model_pipeline<Embedded>(o.input, o.model, model, eo, "encode", {}, run_batch, emit);
+  run_model_pipeline<Embedded>(o.input, o.model, model, eo, "encode", {}, run_batch, emit, [&] { inf.pack_from_first_call(); });
   if (npy) npy->finish();
   if (file) file->commit();
   if (out) out->flush();

@@ -126,7 +126,7 @@ void run_fill_mask(const FillMaskOptions& o) {
     out.write(line);
   };
   const uint64_t errors =
-      run_model_pipeline<Masks>(o.input, o.model, model, eo, "fill-mask", accept, run_batch, emit);
+      run_model_pipeline<Masks>(o.input, o.model, model, eo, "fill-mask", accept, run_batch, emit, [&] { inf.pack_from_first_call(); });
   out.flush();
   if (errors) bert::fail_input("{} line(s) had no {} token", errors, tok.config().mask_token);
 }

@@ -67,13 +67,16 @@ class TruncationReport {
 
 // Runs the pipeline. `accept` (optional) returns an error for a record the model must skip (it
 // still reaches `emit`, with `error` set). A fatal input error (invalid UTF-8, bad JSON) stops the
-// run after every earlier line was emitted. Returns the number of records with an error.
+// run after every earlier line was emitted. `many_batches` (optional) is called before the first
+// batch when the first chunk of input already holds more than one batch (then weights are packed at
+// once, so every batch of the run takes the same kernels). Returns the number of records with an error.
 template <class Result>
 uint64_t run_model_pipeline(const TextInputOptions& input, const ModelOptions& mo, const bert::model::Model& model,
                             const bert::text::EncodeOptions& eo, const char* command,
                             const std::function<std::string(const PipelineRecord<Result>&)>& accept,
                             const std::function<void(std::vector<PipelineRecord<Result>*>&)>& run_batch,
-                            const std::function<void(PipelineRecord<Result>&)>& emit) {
+                            const std::function<void(PipelineRecord<Result>&)>& emit,
+                            const std::function<void()>& many_batches = {}) {
   struct Chunk {
     std::vector<PipelineRecord<Result>> records;
     std::string fatal;  // the first fatal error; records stop before it
@@ -101,6 +104,7 @@ uint64_t run_model_pipeline(const TextInputOptions& input, const ModelOptions& m
     return c;
   };
   uint64_t errors = 0;
+  bool first_chunk = true;
   auto process = [&](Chunk& c) {
     // Longest first into batches of similar length; results land in each record.
     std::vector<PipelineRecord<Result>*> order;
@@ -113,6 +117,8 @@ uint64_t run_model_pipeline(const TextInputOptions& input, const ModelOptions& m
     std::stable_sort(order.begin(), order.end(), [](const auto* x, const auto* y) {
       return x->encoding.ids.size() > y->encoding.ids.size();
     });
+    if (first_chunk && many_batches && order.size() > size_t(mo.batch_size)) many_batches();
+    first_chunk = false;
     for (size_t start = 0; start < order.size(); start += size_t(mo.batch_size)) {
       std::vector<PipelineRecord<Result>*> batch(order.begin() + start,
                                                  order.begin() + std::min(order.size(), start + size_t(mo.batch_size)));

@@ -110,8 +110,9 @@ void Encoder::allocate(int B, int T, bool training) {
   B_ = B;
   T_ = T;
   // The buffers are laid out for exactly (B, T) in one arena, which only grows: a shape that fits
-  // reuses it without touching the allocator.
-  const size_t M = size_t(B) * T, C = config_.hidden_size, I = config_.intermediate_size;
+  // reuses it without touching the allocator. Inference has at least kPackRows rows (see pack_rows).
+  const size_t C = config_.hidden_size, I = config_.intermediate_size;
+  const size_t M = training ? size_t(B) * T : std::max(size_t(B) * T, size_t(kPackRows));
   const size_t P = size_t(attention_chunk(B, T)) * config_.num_attention_heads * T * T;
   const bool attn_drop = training && config_.attention_probs_dropout_prob > 0;
   const bool hidden_drop = training && config_.hidden_dropout_prob > 0;
@@ -215,7 +216,6 @@ void Encoder::embeddings_forward(const EncoderInput& in, bool training) {
 // so linears, layer norms and activations do no work on padding (3% of the rows of real text in
 // batches of similar lengths); the rows are rounded up to kPackRows, so batches of similar sizes
 // share their primitives. forward() hands out the usual (B,T) layout.
-constexpr int kPackRows = 16;
 
 void Encoder::pack_rows() {
   const int C = config_.hidden_size, padded = B_ * T_;
@@ -230,6 +230,12 @@ void Encoder::pack_rows() {
   if (!packed_rows_) {
     for (int b = 0; b < B_; ++b) offsets_[size_t(b)] = b * T_;
     rows_ = padded;
+    // Fewer rows than a kernel block take other oneDNN kernels (a short text alone summed in another
+    // order than in a batch); zero rows make up the block.
+    if (!training_capable_ && rows_ < kPackRows) {
+      std::fill(embedding_output_ + size_t(rows_) * C, embedding_output_ + size_t(kPackRows) * C, 0.f);
+      rows_ = kPackRows;
+    }
     return;
   }
   // In place, first sequence first: each moves down, never onto rows still to be read.

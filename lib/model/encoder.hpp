@@ -88,6 +88,8 @@ class Encoder {
   // int8 inference on a CPU with native bfloat16 runs attention in bfloat16.
   bool bf16_attention() const { return quantized_ != nullptr && ops::has_native_bf16(); }
   static constexpr size_t kAttentionScratchBytes = 16 << 20;
+  // Inference rows are a multiple of this (packed batches) and never fewer (a kernel block).
+  static constexpr int kPackRows = 16;
   void embeddings_forward(const EncoderInput& in, bool training);
   void pack_rows();
   void unpack_rows(float* to, const float* from) const;

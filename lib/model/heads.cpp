@@ -12,13 +12,26 @@ namespace bert::model {
 
 using ops::Activation;
 
+namespace {
+
+// The sentence heads run one row at a time, on unpacked f32 weights: the kernel oneDNN picks (and so
+// the order of its sums) depends on the row count and on packing, and a text's scores must not
+// depend on the batch it came in (a gemv of 768x768 per row costs well under a millisecond).
+void row_by_row(float* y, const float* x, ops::LinearWeights w, int B, Activation act) {
+  if (!w.weight_s8) w.packed = nullptr;  // int8 needs its packed copy; its integer sums are exact
+  for (int b = 0; b < B; ++b)
+    ops::linear_forward(y + size_t(b) * w.out_features, x + size_t(b) * w.in_features, w, 1, act);
+}
+
+}  // namespace
+
 void pooler_forward(float* pooled, float* cls_rows, const float* hidden, int B, int T, const BertConfig& c,
                     const BertWeights& w, ops::PackedWeights* packed, const QuantizedLinear& q) {
   BERT_CHECK(w.pooler_weight != nullptr || q);
   const int C = c.hidden_size;
   for (int b = 0; b < B; ++b) std::memcpy(cls_rows + size_t(b) * C, hidden + size_t(b) * T * C, C * sizeof(float));
-  ops::linear_forward(pooled, cls_rows, {w.pooler_weight, w.pooler_bias, C, C, packed, q.weight, q.scale}, B,
-                      Activation::ACT_TANH);
+  row_by_row(pooled, cls_rows, {w.pooler_weight, w.pooler_bias, C, C, packed, q.weight, q.scale}, B,
+             Activation::ACT_TANH);
 }
 
 void pooler_backward(float* d_hidden, BertWeights& g, const float* d_pooled, const float* pooled,
@@ -36,8 +49,8 @@ void pooler_backward(float* d_hidden, BertWeights& g, const float* d_pooled, con
 void classifier_forward(float* logits, const float* pooled, int B, const BertConfig& c, const BertWeights& w,
                         ops::PackedWeights* packed) {
   BERT_CHECK(w.classifier_weight != nullptr);
-  ops::linear_forward(logits, pooled, {w.classifier_weight, w.classifier_bias, c.hidden_size, c.num_labels(), packed},
-                      B);
+  row_by_row(logits, pooled, {w.classifier_weight, w.classifier_bias, c.hidden_size, c.num_labels(), packed}, B,
+             Activation::ACT_NONE);
 }
 
 void classifier_backward(float* d_pooled, BertWeights& g, const float* d_logits, const float* pooled, int B,

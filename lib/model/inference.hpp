@@ -39,6 +39,9 @@ class Inference {
   std::vector<float> mlm_logits(const std::vector<std::pair<int, int>>& positions);
 
   const Model& model() const { return model_; }
+  // For a run of many batches: weights packed at once, so every batch runs the same kernels and a
+  // text gets the same bits in any of them (see ops::PackedWeights).
+  void pack_from_first_call() { encoder_.packed_weights()->pack_from_first_call(); }
 
  private:
   const Model& model_;

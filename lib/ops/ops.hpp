@@ -33,6 +33,9 @@ class PackedWeights {
   ~PackedWeights();
   PackedWeights(const PackedWeights&) = delete;
   PackedWeights& operator=(const PackedWeights&) = delete;
+  // Pack every layer at its first call instead of after some thousands of rows: a run of many
+  // batches then computes each on the same kernels (the first ones would sum in another order).
+  void pack_from_first_call();
   struct Impl;
   Impl& impl() { return *impl_; }
 

@@ -35,6 +35,17 @@ computed=$(paste <(tail -n +2 "$TMP/eval.tsv" | cut -f2) <(sed -E 's/.*"scores":
 if [ -n "$logged" ] && awk "BEGIN { d = $logged - $computed; exit !(d < 1e-4 && d > -1e-4) }"; then pass
 else fail "eval loss $logged in the log, $computed from classify"; fi
 
+check "the same line prints the same scores whatever it is batched with"
+line="The kettle arrived broken and I want a refund."
+{ for i in $(seq 1 40); do echo "$line"; head -c $((i * 7)) <<<"not bad at all for the price, it heats fast and looks good on the counter" | tr -d '\n'; echo; done; } >"$TMP/repeat.txt"
+for b in 1 3 32; do
+  run "$BERTCTL" classify -m "$TMP/full.gguf" --all-scores -b "$b" "$TMP/repeat.txt"
+  assert_rc 0
+  assert_eq "distinct outputs for one line (batch size $b)" "$(paste - - <<<"$OUT" | cut -f1-4 | sort -u | wc -l)" 1
+  printf '%s\n' "$OUT" | sed -n 1p >>"$TMP/repeat.firsts"
+done
+assert_eq "same across batch sizes" "$(sort -u "$TMP/repeat.firsts" | wc -l)" 1
+
 check "the output exports to a Hugging Face directory"
 run "$BERTCTL" convert "$TMP/full.gguf" --to hf -o "$TMP/hf"
 assert_rc 0

@@ -129,16 +129,21 @@ struct PackedWeights::Impl {
     std::lock_guard lock(mutex);
     return ++shape_calls[key] > kSpecializeAfter;
   }
+  bool pack_at_once = false;
   bool ready(const void* weight, int M) {
     std::lock_guard lock(mutex);
     int64_t& r = rows[weight];
-    if (r >= kPackAfterRows) return true;
+    if (r >= kPackAfterRows || pack_at_once) return true;
     r += M;
     return false;
   }
 };
 PackedWeights::PackedWeights() : impl_(new Impl) {}
 PackedWeights::~PackedWeights() { delete impl_; }
+void PackedWeights::pack_from_first_call() {
+  std::lock_guard lock(impl_->mutex);
+  impl_->pack_at_once = true;
+}
 
 namespace {
 
