@@ -22,7 +22,7 @@ struct ConvertOptions {
 
 void refuse_overwrite(const std::vector<std::string>& paths) {
   for (const std::string& p : paths)
-    if (bert::file_exists(p)) bert::fail_usage("{} exists; pass --force to overwrite it", p);
+    if (bert::output_would_replace(p)) bert::fail_usage("{} exists; pass --force to overwrite it", p);
 }
 
 void run_convert(const ConvertOptions& o) {
@@ -31,6 +31,7 @@ void run_convert(const ConvertOptions& o) {
                                 : o.dtype == "int8" ? bert::io::DType::DTYPE_I8
                                                     : bert::io::DType::DTYPE_F32;
   if (o.to == "hf" && o.dtype != "f32") bert::fail_usage("--to hf writes f32 weights; drop --dtype");
+  if (o.to == "hf" && o.output == "-") bert::fail_usage("--to hf writes a directory; -o - (standard output) cannot hold one");
   if (fs::absolute(o.input) == fs::absolute(o.output)) bert::fail_usage("the output must differ from the input");
   if (!o.force) {
     if (o.to == "hf")

@@ -29,8 +29,9 @@ struct Embedded {
 };
 
 void run_encode(const EncodeOptions& o) {
-  if (o.format == "npy" && o.output.empty()) bert::fail_usage("--format npy writes a file: give -o FILE");
-  if (!o.output.empty() && !o.force && bert::file_exists(o.output))
+  if (o.format == "npy" && o.output.empty())
+    bert::fail_usage("--format npy writes a file: give -o FILE (or -o - for standard output)");
+  if (!o.output.empty() && !o.force && bert::output_would_replace(o.output))
     bert::fail_usage("{} exists; pass --force to overwrite it", o.output);
   bert::model::Model model = load_model_for(o.model);
   const bert::model::BertConfig& c = model.config;
@@ -67,7 +68,7 @@ void run_encode(const EncodeOptions& o) {
   std::optional<bert::Output> out;
   if (o.format == "npy")
     npy.emplace(o.output, C);
-  else if (!o.output.empty())
+  else if (!o.output.empty() && o.output != "-")
     file = std::make_unique<bert::AtomicFile>(o.output);
   else
     out.emplace();

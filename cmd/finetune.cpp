@@ -81,6 +81,7 @@ class JsonLog {
 void run_finetune(FinetuneOptions& o) {
   namespace tr = bert::train;
   if (o.base.empty() && o.resume.empty()) bert::fail_usage("give the model to start from with -m (or --resume CKPT)");
+  if (o.output == "-") bert::fail_usage("finetune writes a model file, with its checkpoints beside it: give -o FILE");
   if (!o.eval.empty() && o.eval_split > 0) bert::fail_usage("give either --eval or --eval-split, not both");
   const bool has_eval = !o.eval.empty() || o.eval_split > 0;
   if (!o.run.keep_best.empty() && !has_eval)
@@ -91,7 +92,7 @@ void run_finetune(FinetuneOptions& o) {
     bert::fail_usage("{} is not a training checkpoint (finetune writes them as OUTPUT.ckpt)", o.resume);
   if (o.resume.empty() && !o.force)
     for (const std::string& p : {o.output, o.checkpoint.empty() ? o.output + ".ckpt" : o.checkpoint})
-      if (bert::file_exists(p)) bert::fail_usage("{} exists; pass --force to overwrite it (or --resume a checkpoint)", p);
+      if (bert::output_would_replace(p)) bert::fail_usage("{} exists; pass --force to overwrite it (or --resume a checkpoint)", p);
   bert::ops::set_num_threads(o.threads);
 
   const std::map<std::string, tr::DatasetFormat> formats = {{"auto", tr::DatasetFormat::FORMAT_AUTO},

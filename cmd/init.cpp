@@ -25,7 +25,7 @@ struct InitOptions {
 };
 
 void run_init(const InitOptions& o) {
-  if (!o.force && bert::file_exists(o.output)) bert::fail_usage("{} exists; pass --force to overwrite it", o.output);
+  if (!o.force && bert::output_would_replace(o.output)) bert::fail_usage("{} exists; pass --force to overwrite it", o.output);
   bert::text::Tokenizer tok = bert::text::Tokenizer::from_path(o.vocab);
   if (o.lowercase) {
     bert::text::TokenizerConfig tc = tok.config();

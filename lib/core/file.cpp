@@ -12,7 +12,8 @@
 #include <filesystem>
 #include <random>
 
-#include "core/error.hpp"  // fail_io
+#include "core/error.hpp"   // fail_io
+#include "core/output.hpp"  // BrokenPipe
 
 namespace bert {
 
@@ -112,8 +113,73 @@ void remove_pending_temporaries() noexcept {
     if (g_used[i].load()) ::unlink(g_pending[i]);
 }
 
-AtomicFile::AtomicFile(const std::string& path) : path_(path) {
-  std::filesystem::path target(path);
+namespace {
+
+// The file a path names after following its symbolic links (the path itself if it is none, or if a
+// link dangles: then the file is created where the last link points).
+std::filesystem::path follow_links(const std::filesystem::path& path) {
+  namespace fs = std::filesystem;
+  fs::path p = path;
+  for (int hops = 0; hops < 40; ++hops) {  // Linux's own limit on a chain of links
+    std::error_code ec;
+    if (!fs::is_symlink(fs::symlink_status(p, ec))) return p;
+    fs::path next = fs::read_symlink(p, ec);
+    if (ec) fail_io("cannot read the link {}: {}", p.string(), ec.message());
+    p = next.is_absolute() ? next : p.parent_path() / next;
+  }
+  fail_io("cannot write {}: too many levels of symbolic links", path.string());
+}
+
+// Not a regular file or directory: a device, FIFO or socket, written in place.
+bool is_special(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
+}  // namespace
+
+// The descriptor a name like /dev/stdout or /dev/fd/3 stands for (-1 if none): written through a
+// copy of the descriptor, as a shell's redirection means, even when that is a regular file.
+static int named_descriptor(const std::string& path) {
+  if (path == "-" || path == "/dev/stdout") return 1;
+  if (path == "/dev/stderr") return 2;
+  for (const char* prefix : {"/dev/fd/", "/proc/self/fd/"}) {
+    const std::string_view p(prefix);
+    if (path.size() > p.size() && path.compare(0, p.size(), p) == 0 &&
+        path.find_first_not_of("0123456789", p.size()) == std::string::npos && path.size() - p.size() < 9)
+      return std::stoi(path.substr(p.size()));
+  }
+  return -1;
+}
+
+bool output_would_replace(const std::string& path) {
+  struct stat st {};
+  return named_descriptor(path) < 0 && ::stat(path.c_str(), &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode));
+}
+
+AtomicFile::AtomicFile(const std::string& path, bool seeks) : path_(path) {
+  const int fd = named_descriptor(path);
+  if (fd >= 0 || is_special(path)) {
+    // Standard output, a terminal, a pipe, /dev/null: nothing to replace, so written straight in;
+    // a writer that seeks goes through an unnamed temporary copied out at commit().
+    direct_fd_ = fd >= 0 ? ::dup(fd) : ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (direct_fd_ < 0) fail_io("cannot open {}: {}", path, errno_text());
+    if (path == "-") path_ = "standard output";
+    if (seeks && ::lseek(direct_fd_, 0, SEEK_CUR) < 0) {
+      file_ = std::tmpfile();
+      if (!file_) fail_io("cannot create a temporary file for {}: {}", path_, errno_text());
+      spooled_ = true;
+    } else {
+      file_ = ::fdopen(direct_fd_, "wb");
+      if (!file_) fail_io("cannot open {}: {}", path_, errno_text());
+      direct_fd_ = -1;  // owned by file_ now
+    }
+    return;
+  }
+  // A regular file (or none yet): written beside the file a symlink leads to and renamed over it,
+  // so the link stays a link.
+  const std::filesystem::path target = follow_links(path);
+  target_path_ = target.string();
   std::random_device rd;
   std::string name = "." + target.filename().string() + ".tmp" + std::to_string(rd() % 1000000);
   temp_path_ = (target.parent_path() / name).string();
@@ -134,18 +200,26 @@ AtomicFile::AtomicFile(const std::string& path) : path_(path) {
 AtomicFile::~AtomicFile() {
   if (file_) {
     std::fclose(file_);
-    ::unlink(temp_path_.c_str());
+    if (!temp_path_.empty()) ::unlink(temp_path_.c_str());
   }
+  if (direct_fd_ >= 0) ::close(direct_fd_);
   if (slot_ >= 0) g_used[slot_].store(false);
 }
 
+// A reader that went away (`| head`) ends the run quietly, as with standard output.
+[[noreturn]] void AtomicFile::fail_write() const {
+  if (errno == EPIPE) throw BrokenPipe();
+  fail_io("cannot write {}: {}", path_, errno_text());
+}
+
 void AtomicFile::write(const void* data, size_t n) {
-  if (n && std::fwrite(data, 1, n, file_) != n) fail_io("cannot write {}: {}", path_, errno_text());
+  if (n && std::fwrite(data, 1, n, file_) != n) fail_write();
 }
 
 size_t AtomicFile::tell() const { return size_t(std::ftell(file_)); }
 
 void AtomicFile::commit() {
+  if (temp_path_.empty()) return commit_direct();
   if (std::fflush(file_) != 0 || ::fsync(fileno(file_)) != 0)
     fail_io("cannot write {}: {}", path_, errno_text());
   int rc = std::fclose(file_);
@@ -154,13 +228,34 @@ void AtomicFile::commit() {
     ::unlink(temp_path_.c_str());
     fail_io("cannot write {}: {}", path_, errno_text());
   }
-  if (std::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+  if (std::rename(temp_path_.c_str(), target_path_.c_str()) != 0) {
     int e = errno;
     ::unlink(temp_path_.c_str());
-    fail_io("cannot rename {} to {}: {}", temp_path_, path_, std::strerror(e));
+    fail_io("cannot rename {} to {}: {}", temp_path_, target_path_, std::strerror(e));
   }
   if (slot_ >= 0) g_used[slot_].store(false);
   slot_ = -1;
+}
+
+void AtomicFile::commit_direct() {
+  if (std::fflush(file_) != 0) fail_write();
+  if (spooled_) {
+    std::rewind(file_);
+    char buf[1 << 16];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, file_)) > 0;)
+      for (size_t done = 0; done < n;) {
+        const ssize_t w = ::write(direct_fd_, buf + done, n - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) fail_write();
+        done += size_t(w);
+      }
+    if (std::ferror(file_)) fail_io("cannot read the temporary copy of {}", path_);
+    if (::close(direct_fd_) != 0) fail_io("cannot write {}: {}", path_, errno_text());
+    direct_fd_ = -1;
+  }
+  const int rc = std::fclose(file_);
+  file_ = nullptr;
+  if (rc != 0) fail_io("cannot write {}: {}", path_, errno_text());
 }
 
 }  // namespace bert

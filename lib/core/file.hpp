@@ -41,9 +41,12 @@ class MappedFile {
   size_t size_ = 0;
 };
 
+// Where PATH is a symlink, the file it leads to is replaced (the link stays). Where it is a device,
+// FIFO or socket ("/dev/stdout", a named pipe), or "-" (standard output), there is nothing to
+// replace: the bytes go straight in (through an unnamed temporary when the writer `seeks`).
 class AtomicFile {
  public:
-  explicit AtomicFile(const std::string& path);
+  explicit AtomicFile(const std::string& path, bool seeks = false);
   ~AtomicFile();  // removes the temporary unless commit() succeeded
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
@@ -57,9 +60,15 @@ class AtomicFile {
   const std::string& path() const { return path_; }
 
  private:
+  void commit_direct();
+  [[noreturn]] void fail_write() const;
+
   std::string path_;
-  std::string temp_path_;
+  std::string target_path_;  // what the rename replaces: path_ with its symlinks followed
+  std::string temp_path_;    // empty when written in place
   FILE* file_ = nullptr;
+  int direct_fd_ = -1;       // the device or pipe a spooled temporary is copied to
+  bool spooled_ = false;
   int slot_ = -1;  // index in the table of temporaries removed on SIGINT/SIGTERM
 };
 
@@ -67,5 +76,8 @@ class AtomicFile {
 void remove_pending_temporaries() noexcept;
 
 bool file_exists(const std::string& path);
+// Whether writing PATH would replace a regular file or directory the user has (what --force is
+// for); a device, FIFO, "-" or a path that does not exist replaces nothing.
+bool output_would_replace(const std::string& path);
 
 }  // namespace bert

@@ -8,7 +8,7 @@
 
 namespace bert::io {
 
-NpyWriter::NpyWriter(const std::string& path, int64_t columns) : file_(path), columns_(columns) {
+NpyWriter::NpyWriter(const std::string& path, int64_t columns) : file_(path, /*seeks=*/true), columns_(columns) {
   file_.write(header(0));
 }
 
