@@ -3,6 +3,7 @@
 // object per report and per evaluation; Ctrl-C writes a checkpoint to resume from.
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -19,6 +20,7 @@
 #include "core/error.hpp"
 #include "core/file.hpp"
 #include "core/output.hpp"
+#include "model/init.hpp"  // make_classifier
 #include "model/model.hpp"
 #include "ops/ops.hpp"
 #include "train/checkpoint.hpp"  // is_checkpoint
@@ -45,6 +47,7 @@ struct FinetuneOptions {
   int64_t log_every = 0;
   int threads = 1;
   bool force = false, quiet = false;
+  bool new_head = false;
 };
 
 std::atomic<bool> g_interrupted{false};
@@ -81,6 +84,7 @@ class JsonLog {
 void run_finetune(FinetuneOptions& o) {
   namespace tr = bert::train;
   if (o.base.empty() && o.resume.empty()) bert::fail_usage("give the model to start from with -m (or --resume CKPT)");
+  if (o.new_head && !o.resume.empty()) bert::fail_usage("--new-head starts a run; it cannot --resume one");
   if (o.output == "-") bert::fail_usage("finetune writes a model file, with its checkpoints beside it: give -o FILE");
   if (!o.eval.empty() && o.eval_split > 0) bert::fail_usage("give either --eval or --eval-split, not both");
   const bool has_eval = !o.eval.empty() || o.eval_split > 0;
@@ -122,11 +126,21 @@ void run_finetune(FinetuneOptions& o) {
   if (!o.resume.empty()) {
     model = bert::model::load_model(o.resume, {.writable = true});
   } else {
-    std::vector<tr::Example> all = train.rows;
-    all.insert(all.end(), eval_rows.begin(), eval_rows.end());
-    model = tr::prepare_classifier(bert::model::load_model(o.base, {.writable = true}), tr::sorted_labels(all), o.seed,
-                                   notes);
+    // The head's labels come from the training file (rows held out by --eval-split included), or the
+    // model's own head if it covers them: a label only --eval has would throw away a head the user
+    // made (init --labels), unless --new-head asks for that.
+    std::vector<tr::Example> labelled = train.rows;
+    if (o.new_head || o.eval.empty()) labelled.insert(labelled.end(), eval_rows.begin(), eval_rows.end());
+    bert::model::Model base = bert::model::load_model(o.base, {.writable = true});
+    model = o.new_head ? bert::model::make_classifier(base, tr::sorted_labels(labelled), o.seed)
+                       : tr::prepare_classifier(std::move(base), tr::sorted_labels(labelled), o.seed, notes);
   }
+  const auto& known = model.config.labels;
+  for (const tr::Example& e : eval_rows)
+    if (std::find(known.begin(), known.end(), e.label) == known.end())
+      bert::fail_input("{} row {}: label '{}' is not among the model's labels ({}); no training row has it{}", o.eval,
+                       e.row, e.label, fmt::join(known, ", "),
+                       o.resume.empty() ? " (--new-head trains a new head for the labels of both files)" : "");
   if (o.dropout >= 0) {
     model.config.hidden_dropout_prob = model.config.attention_probs_dropout_prob = o.dropout;
     model.config.classifier_dropout = o.dropout;
@@ -260,6 +274,9 @@ void add_finetune_command(CLI::App& root) {
   app->add_option("--seed", o->seed, "Seed for initialisation, shuffling and dropout")->capture_default_str();
   app->add_flag("--no-shuffle", o->no_shuffle, "Keep the training data in file order");
   app->add_flag("--freeze-encoder", o->freeze_encoder, "Train only the classification head");
+  app->add_flag("--new-head", o->new_head,
+                "Train a new classification head for the labels of the training and evaluation files, "
+                "even if the model has one");
   app->add_option("--train-layers", o->train_layers, "Train only the top N encoder layers (and the head)")
       ->check(CLI::NonNegativeNumber);
   app->add_option("--eval-every", o->run.eval_every, "Also evaluate every N steps")->check(CLI::NonNegativeNumber);

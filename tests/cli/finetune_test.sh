@@ -46,6 +46,21 @@ for b in 1 3 32; do
 done
 assert_eq "same across batch sizes" "$(sort -u "$TMP/repeat.firsts" | wc -l)" 1
 
+check "a label only the evaluation file has is refused, naming it; --new-head asks for a new head"
+"$BERTCTL" init --layers 2 --hidden 64 --heads 4 --intermediate 128 --max-position 64 --vocab "$VOCAB" \
+  --labels positive,negative,neutral -o "$TMP/headed.gguf" || fail "init --labels"
+{ head -5 "$EX/reviews-test.csv"; echo "It is fine and awful at once,mixed"; } >"$TMP/eval-extra.csv"
+run "$BERTCTL" finetune -m "$TMP/headed.gguf" "${COMMON[@]}" --eval "$TMP/eval-extra.csv" -o "$TMP/extra.gguf"
+assert_rc 1
+assert_contains "names file, row and label" "$ERR" "$TMP/eval-extra.csv row 5: label 'mixed'"
+if [ ! -e "$TMP/extra.gguf" ]; then pass; else fail "an output was written"; fi
+run "$BERTCTL" finetune -m "$TMP/headed.gguf" "${COMMON[@]}" --eval "$TMP/eval-extra.csv" -o "$TMP/extra.gguf" --new-head
+assert_rc 0
+assert_contains "new head's labels" "$("$BERTCTL" info "$TMP/extra.gguf")" "mixed"
+run "$BERTCTL" finetune -m "$TMP/headed.gguf" "${COMMON[@]}" --eval "$EX/reviews-test.csv" -o "$TMP/kept.gguf"
+assert_rc 0
+assert_contains "init's head and order kept" "$("$BERTCTL" info "$TMP/kept.gguf")" '["positive","negative","neutral"]'
+
 check "the output exports to a Hugging Face directory"
 run "$BERTCTL" convert "$TMP/full.gguf" --to hf -o "$TMP/hf"
 assert_rc 0
