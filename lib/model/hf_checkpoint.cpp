@@ -4,6 +4,7 @@
 // its shape, and converts it to f32; export writes what transformers' from_pretrained reads.
 #include <filesystem>
 
+#include <fmt/ranges.h>  // fmt::join
 #include <nlohmann/json.hpp>  // json
 
 #include "core/error.hpp"        // fail_model
@@ -70,6 +71,17 @@ void read_sentence_transformers(const fs::path& dir, BertConfig& config, int& ma
       } catch (const json::parse_error& e) {
         fail_model("{}: malformed JSON: {}", pc.string(), e.what());
       }
+      // sentence-transformers concatenates every enabled mode (a 2H vector for cls + mean); taking
+      // one of them would give other embeddings than the model's.
+      std::vector<std::string> enabled;
+      for (const char* mode : {"cls_token", "mean_tokens", "max_tokens", "mean_sqrt_len_tokens", "weightedmean_tokens",
+                                "lasttoken"})
+        if (const auto it = p.find(std::string("pooling_mode_") + mode); it != p.end() && it->is_boolean() && it->get<bool>())
+          enabled.push_back(mode);
+      if (enabled.size() > 1)
+        fail_model("{}: {} pooling modes are enabled ({}); sentence-transformers concatenates them, which bertctl "
+                   "does not support: enable one",
+                   pc.string(), enabled.size(), fmt::join(enabled, ", "));
       if (p.value("pooling_mode_cls_token", false))
         config.pooling = Pooling::POOLING_CLS;
       else if (p.value("pooling_mode_max_tokens", false))

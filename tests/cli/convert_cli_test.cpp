@@ -259,3 +259,26 @@ TEST_CASE("a sentence-transformers directory brings its pooling and normalisatio
                                text);
   CHECK(unlimited.out != by_default.out);
 }
+
+// sentence-transformers concatenates the enabled pooling modes (cls + mean = 2H); bertctl used to take
+// the first and say nothing.
+TEST_CASE("a sentence-transformers pooling with two modes is refused, naming them") {
+  TempDir tmp;
+  const fs::path st = copy_fixture(tmp, "tiny-cased-base", {"config.json", "vocab.txt", "tokenizer_config.json",
+                                                            "special_tokens_map.json", "model.safetensors"});
+  spit(st / "modules.json",
+       R"([{"idx":0,"name":"0","path":"","type":"sentence_transformers.models.Transformer"},)"
+       R"({"idx":1,"name":"1","path":"1_Pooling","type":"sentence_transformers.models.Pooling"}])");
+  fs::create_directories(st / "1_Pooling");
+  spit(st / "1_Pooling" / "config.json",
+       R"({"word_embedding_dimension":48,"pooling_mode_cls_token":true,"pooling_mode_mean_tokens":true})");
+  const std::string gguf = (tmp / "st.gguf").string();
+  auto r = run_bertctl({"convert", st.string(), "-o", gguf});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("1_Pooling/config.json: 2 pooling modes are enabled (cls_token, mean_tokens)") != std::string::npos);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(!fs::exists(gguf));
+  auto e = run_bertctl({"encode", "-m", st.string()}, "a text\n");
+  CHECK(e.exit_code == 1);
+  CHECK(e.out.empty());
+}
