@@ -85,9 +85,11 @@ void run_fill_mask(const FillMaskOptions& o) {
     // The pipeline's `sequence`: this prediction in place of its mask, padding dropped, special
     // tokens skipped only when the text has a single mask (as transformers does).
     const bool single = r.result.size() == 1;
+    // An id of the model's padded embedding rows has no token: [UNK], as BertTokenizer decodes it.
+    auto known = [&](int32_t id) { return size_t(id) < tok.vocab().size() ? id : tok.unk_id(); };
     auto sequence = [&](int position, int32_t id) {
       std::vector<int32_t> ids = r.encoding.ids;
-      ids[size_t(position)] = id;
+      ids[size_t(position)] = known(id);
       return tok.decode(ids, single);
     };
     if (o.format == "jsonl") {
@@ -110,7 +112,7 @@ void run_fill_mask(const FillMaskOptions& o) {
     } else {
       // The text with every mask filled by its best prediction, then per mask "token score ...".
       std::vector<int32_t> filled = r.encoding.ids;
-      for (const MaskResult& m : r.result) filled[size_t(m.position)] = m.predictions.front().id;
+      for (const MaskResult& m : r.result) filled[size_t(m.position)] = known(m.predictions.front().id);
       line += tok.decode(filled, true);
       for (const MaskResult& m : r.result) {
         line += '\t';

@@ -128,7 +128,9 @@ Model load_hf_checkpoint(const std::string& dir_name) {
     tc.model_max_length = max_seq_length;
     tok = text::Tokenizer(tok.vocab(), tc);
   }
-  if (tok.vocab().size() != size_t(m.config.vocab_size))
+  // Real checkpoints often pad their embedding rows past the vocabulary (to a multiple of 8 or 64):
+  // the tokenizer never gives those ids, fill-mask may still predict them, export keeps them.
+  if (tok.vocab().size() > size_t(m.config.vocab_size))
     fail_model("{}: the vocabulary has {} tokens but config.json says vocab_size {}", dir_name, tok.vocab().size(),
                m.config.vocab_size);
   m.tokenizer.emplace(std::move(tok));
@@ -179,7 +181,7 @@ Model make_model(const BertConfig& config, text::Tokenizer tokenizer) {
   m.config = config;
   m.config.validate("model configuration");
   m.source = "(new model)";
-  if (tokenizer.vocab().size() != size_t(config.vocab_size))
+  if (tokenizer.vocab().size() > size_t(config.vocab_size))  // padded embedding rows are fine
     fail_model("the vocabulary has {} tokens but the model expects {}", tokenizer.vocab().size(), config.vocab_size);
   m.tokenizer.emplace(std::move(tokenizer));
   m.storage = WeightStorage(m.config, m.weights);

@@ -268,7 +268,7 @@ Model load_model_gguf(const std::string& path, const LoadOptions& options) {
   m.source = path;
   m.config = read_config(*file);
   m.tokenizer.emplace(read_tokenizer(*file));
-  if (m.tokenizer->vocab().size() != size_t(m.config.vocab_size))
+  if (m.tokenizer->vocab().size() > size_t(m.config.vocab_size))
     fail_model("{}: the vocabulary has {} tokens but vocab_size is {}", path, m.tokenizer->vocab().size(),
                m.config.vocab_size);
 

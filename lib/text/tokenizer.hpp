@@ -90,7 +90,11 @@ class Tokenizer {
 
   const Vocab& vocab() const { return vocab_; }
   const TokenizerConfig& config() const { return config_; }
-  const std::string& token(int32_t id) const { return vocab_.token(id); }
+  // An id past the vocabulary (models pad their embedding rows) reads as the unknown token, as
+  // transformers' BertTokenizer.convert_ids_to_tokens has it.
+  const std::string& token(int32_t id) const {
+    return id >= 0 && size_t(id) < vocab_.size() ? vocab_.token(id) : config_.unk_token;
+  }
   int32_t cls_id() const { return cls_id_; }
   int32_t sep_id() const { return sep_id_; }
   int32_t pad_id() const { return pad_id_; }

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "io/safetensors.hpp"  // read_safetensors, write_safetensors
 #include "test_support.hpp"
 
 using bert::test::run_bertctl;
@@ -281,4 +282,73 @@ TEST_CASE("a sentence-transformers pooling with two modes is refused, naming the
   auto e = run_bertctl({"encode", "-m", st.string()}, "a text\n");
   CHECK(e.exit_code == 1);
   CHECK(e.out.empty());
+}
+
+// Real checkpoints pad their embedding rows past vocab.txt (vocab_size a multiple of 8 or 64);
+// transformers loads them. The extra rows are kept, and fill-mask can predict them as transformers
+// does (BertTokenizer names such an id [UNK]).
+TEST_CASE("a checkpoint whose vocab_size exceeds its vocab.txt loads, predicts and exports its padded rows") {
+  TempDir tmp;
+  const fs::path dir = copy_fixture(tmp, "tiny-uncased-mlm", kMlmFiles);
+  constexpr int kExtra = 6;
+  auto pad_checkpoint = [&](float extra_bias_of_first) {
+    const bert::io::TensorArchive ar = bert::io::read_safetensors((dir / "model.safetensors").string());
+    std::vector<std::vector<float>> grown;
+    std::vector<bert::io::TensorData> tensors;
+    for (const bert::io::TensorData& t : ar.tensors()) {
+      bert::io::TensorData u = t;
+      if (t.name == "bert.embeddings.word_embeddings.weight" || t.name == "cls.predictions.bias") {
+        std::vector<float> v = bert::io::to_f32(t);
+        const size_t row = t.shape.size() == 2 ? size_t(t.shape[1]) : 1;
+        v.resize(v.size() + kExtra * row, 0.f);
+        if (t.shape.size() == 1) {
+          for (int i = 0; i < kExtra; ++i) v[v.size() - kExtra + size_t(i)] = -1e4f;
+          v[v.size() - kExtra] = extra_bias_of_first;
+        }
+        u.shape[0] += kExtra;
+        grown.push_back(std::move(v));
+        u.data = grown.back().data();
+        u.nbytes = grown.back().size() * sizeof(float);
+      }
+      tensors.push_back(u);
+    }
+    const fs::path out = tmp / (extra_bias_of_first > 0 ? "favoured" : "padded");
+    fs::create_directories(out);
+    for (const std::string& f : kMlmFiles)
+      if (f != "model.safetensors") fs::copy_file(dir / f, out / f);
+    bert::io::write_safetensors((out / "model.safetensors").string(), tensors);
+    auto config = nlohmann::json::parse(slurp(dir / "config.json"));
+    config["vocab_size"] = config["vocab_size"].get<int>() + kExtra;
+    spit(out / "config.json", config.dump());
+    return out;
+  };
+  const int V = nlohmann::json::parse(slurp(dir / "config.json"))["vocab_size"].get<int>();
+  const fs::path padded = pad_checkpoint(-1e4f);
+  const std::string text = "The capital of France is [MASK].\n";
+
+  const std::string gguf = (tmp / "padded.gguf").string();
+  auto c = run_bertctl({"convert", padded.string(), "-o", gguf});
+  INFO(c.err);
+  REQUIRE(c.exit_code == 0);
+  CHECK(nlohmann::json::parse(run_bertctl({"info", gguf, "--format", "json"}).out)["vocab_size"] == V + kExtra);
+  // Rows that never win change nothing: the same predictions as the unpadded checkpoint.
+  auto reference = run_bertctl({"fill-mask", "-m", dir.string()}, text);
+  auto from_dir = run_bertctl({"fill-mask", "-m", padded.string()}, text);
+  auto from_gguf = run_bertctl({"fill-mask", "-m", gguf}, text);
+  REQUIRE(reference.exit_code == 0);
+  CHECK(from_dir.out == reference.out);
+  CHECK(from_gguf.out == reference.out);
+  // Export keeps the padded rows.
+  REQUIRE(run_bertctl({"convert", gguf, "--to", "hf", "-o", (tmp / "hf").string()}).exit_code == 0);
+  CHECK(nlohmann::json::parse(slurp(tmp / "hf" / "config.json"))["vocab_size"] == V + kExtra);
+  const bert::io::TensorArchive exported = bert::io::read_safetensors((tmp / "hf" / "model.safetensors").string());
+  const bert::io::TensorData* emb = exported.find("bert.embeddings.word_embeddings.weight");
+  REQUIRE(emb != nullptr);
+  CHECK(emb->shape[0] == V + kExtra);
+  // A padded row that wins is predicted, named [UNK], with its id.
+  auto favoured = run_bertctl({"fill-mask", "-m", pad_checkpoint(1e4f).string(), "--format", "jsonl"}, text);
+  INFO(favoured.err);
+  REQUIRE(favoured.exit_code == 0);
+  CHECK(favoured.out.find("\"[UNK]\"") != std::string::npos);
+  CHECK(favoured.out.find(std::to_string(V)) != std::string::npos);
 }
