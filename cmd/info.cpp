@@ -41,9 +41,10 @@ std::vector<std::string> feature_names(const bert::ops::CpuFeatures& f) {
   return names;
 }
 
-void run_cpu_info(const InfoOptions& o) {
+void run_cpu_info(const InfoOptions& o, bool with_version = false) {
   const bert::ops::Cpu& c = bert::ops::cpu();
   nlohmann::ordered_json j;
+  if (with_version) j["bertctl"] = BERTCTL_VERSION;
   j["cpu"] = c.name;
   j["has"] = feature_names(c.has);
   j["uses"] = feature_names(c.use);
@@ -101,6 +102,15 @@ void add_info_command(CLI::App& root) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   app->callback([o] { run_info(*o); });
+}
+
+void add_version_command(CLI::App& root) {
+  auto o = std::make_shared<InfoOptions>();
+  CLI::App* app = root.add_subcommand("version", "Print bertctl's version, oneDNN's, and the CPU features it uses");
+  app->add_option("--format", o->format, "Output format: text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  app->callback([o] { run_cpu_info(*o, /*with_version=*/true); });
 }
 
 }  // namespace bertctl

@@ -13,6 +13,7 @@
 #include "core/file.hpp"    // remove_pending_temporaries
 #include "core/output.hpp"  // BrokenPipe
 #include "core/threads.hpp" // physical_cores
+#include "usage.hpp"          // unknown_command, option_suggestion
 
 namespace bertctl {
 
@@ -54,7 +55,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"bertctl: BERT models in the Unix shell: tokenize, embed, fill masks, classify, fine-tune, convert"};
   app.name("bertctl");
-  app.set_version_flag("--version", "bertctl " BERTCTL_VERSION);
+  app.set_version_flag("-V,--version", "bertctl " BERTCTL_VERSION);
   app.require_subcommand(1);
   app.fallthrough(false);
 
@@ -66,16 +67,24 @@ int main(int argc, char** argv) {
   bertctl::add_convert_command(app);
   bertctl::add_info_command(app);
   bertctl::add_init_command(app);
+  bertctl::add_version_command(app);
 
   std::string help_topic;
   CLI::App* help = app.add_subcommand("help", "Show the help of a subcommand");
   help->add_option("command", help_topic, "Subcommand to describe");
   help->callback([&] {
-    if (help_topic.empty()) throw CLI::CallForHelp();
+    if (help_topic.empty())  // the command list (App::help would describe `help` itself, being parsed)
+      return (void)std::fputs(app.get_formatter()->make_help(&app, "bertctl", CLI::AppFormatMode::Normal).c_str(), stdout);
     CLI::App* sub = app.get_subcommand(help_topic);  // throws OptionNotFound for unknown names
     std::fputs(sub->help().c_str(), stdout);
   });
 
+  if (argc > 1) {
+    if (const std::string unknown = bertctl::unknown_command(app, argv[1]); !unknown.empty()) {
+      print_error("", unknown);
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::OptionNotFound& e) {  // `bertctl help nosuch`
@@ -83,9 +92,11 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-    print_error(command_name(app), e.what());
-    std::fprintf(stderr, "Run 'bertctl %s--help' for usage.\n",
-                 command_name(app).empty() ? "" : (command_name(app) + " ").c_str());
+    // One line, as every diagnostic: the problem, a likely spelling, where the usage is.
+    const std::string name = command_name(app);
+    const CLI::App* sub = name.empty() ? &app : app.get_subcommand(name);
+    print_error(name, std::string(e.what()) + bertctl::option_suggestion(*sub, argc, argv) + " (see 'bertctl " +
+                          (name.empty() ? "" : name + " ") + "--help')");
     return 2;
   } catch (const bert::BrokenPipe&) {
     return 0;

@@ -3,7 +3,9 @@
 //
 //   echo "Hello, world!" | bertctl tokenize --vocab vocab.txt              # [CLS] hello , world ! [SEP]
 //   bertctl tokenize -m checkpoint/ --format jsonl --max-length 128 corpus.txt
+#include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,10 +31,20 @@ struct TokenizeOptions {
   int max_length = 0;
   bool pad = false;
   std::string offsets = "chars";  // chars | bytes
-  bool lowercase = false;
-  CLI::Option* lowercase_flag = nullptr;  // given: overrides the tokenizer's own setting
+  std::optional<bool> lowercase;  // given: overrides the tokenizer's own setting
   int threads = 1;
 };
+
+// Whether a file starts (after white space) with '{': a tokenizer.json, never a vocab.txt's first token.
+static bool looks_like_json(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;  // the loader says why
+  int c;
+  while ((c = std::fgetc(f)) == ' ' || c == '\n' || c == '\r' || c == '\t') {
+  }
+  std::fclose(f);
+  return c == '{';
+}
 
 // The one place that turns the command line into a tokenizer. -m takes a Hugging Face checkpoint
 // directory (its tokenizer.json, else vocab.txt + tokenizer_config.json).
@@ -40,14 +52,23 @@ bert::text::Tokenizer load_tokenizer_for(const TokenizeOptions& o) {
   int given = !o.vocab.empty() + !o.tokenizer.empty() + !o.model.empty();
   if (given == 0) bert::fail_usage("no vocabulary: give --vocab FILE, --tokenizer FILE or -m MODEL");
   if (given > 1) bert::fail_usage("give only one of --vocab, --tokenizer and -m");
-  bert::text::Tokenizer tok = !o.vocab.empty()       ? bert::text::Tokenizer::from_vocab_txt(o.vocab)
-                              : !o.tokenizer.empty() ? bert::text::Tokenizer::from_tokenizer_json(o.tokenizer)
+  // A tokenizer.json given as --vocab (or a vocab.txt as --tokenizer) is read as what it is.
+  std::string vocab = o.vocab, tokenizer_json = o.tokenizer;
+  const std::string& given_file = !o.vocab.empty() ? o.vocab : o.tokenizer;
+  if (!given_file.empty() && looks_like_json(given_file) != o.vocab.empty()) {
+    std::fprintf(stderr, "bertctl: tokenize: note: %s is a %s; reading it as one (%s)\n", given_file.c_str(),
+                 o.vocab.empty() ? "vocabulary with one token per line" : "tokenizer.json",
+                 o.vocab.empty() ? "--vocab" : "--tokenizer");
+    std::swap(vocab, tokenizer_json);
+  }
+  bert::text::Tokenizer tok = !vocab.empty()            ? bert::text::Tokenizer::from_vocab_txt(vocab)
+                              : !tokenizer_json.empty() ? bert::text::Tokenizer::from_tokenizer_json(tokenizer_json)
                               : bert::model::is_hf_checkpoint_dir(o.model)
                                   ? bert::text::Tokenizer::from_path(o.model)
                                   : *bert::model::load_model(o.model).tokenizer;  // a model file: mapped, cheap
-  if (o.lowercase_flag && o.lowercase_flag->count() > 0 && o.lowercase != tok.config().lowercase) {
+  if (o.lowercase && *o.lowercase != tok.config().lowercase) {
     bert::text::TokenizerConfig config = tok.config();
-    config.lowercase = o.lowercase;  // strip_accents, when unset, follows it as in the reference
+    config.lowercase = *o.lowercase;  // strip_accents, when unset, follows it as in the reference
     tok = bert::text::Tokenizer(tok.vocab(), config);
   }
   return tok;
@@ -192,8 +213,12 @@ void add_tokenize_command(CLI::App& root) {
   app->add_option("--offsets", o->offsets, "Unit of jsonl offsets: chars (code points) or bytes")
       ->check(CLI::IsMember({"chars", "bytes"}))
       ->capture_default_str();
-  o->lowercase_flag = app->add_flag("--lowercase,!--no-lowercase", o->lowercase,
-                                    "Lower-case (and strip accents) or not, overriding the tokenizer files");
+  // As init has them: giving both is an error, not "the last one wins".
+  auto* lower = app->add_flag_function("--lowercase", [o](int64_t) { o->lowercase = true; },
+                                       "Lower-case (and strip accents), overriding the tokenizer files");
+  app->add_flag_function("--no-lowercase", [o](int64_t) { o->lowercase = false; },
+                         "Keep case and accents, overriding the tokenizer files")
+      ->excludes(lower);
   add_threads_flag(*app, o->threads);
   app->callback([o] { run_tokenize(*o); });
 }

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Usage errors: one line (`bertctl: [command: ]message`), exit 2, with the closest name when the
+# mistake is a likely typo; `help` alone lists the commands; -V and `version` print the version.
+source "$(dirname "$0")/lib.sh"
+
+VOCAB=$SOURCE_DIR/vocab/example-vocab.txt
+
+one_line_usage_error() {  # one_line_usage_error WHAT NEEDLE
+  assert_rc 2
+  assert_eq "$1: lines on stderr" "$(count_lines "$ERR_FILE")" 1
+  assert_contains "$1" "$ERR" "$2"
+}
+
+check "an unknown command is named, with the closest one"
+run "$BERTCTL" tokenise --vocab "$VOCAB"
+one_line_usage_error "tokenise" "bertctl: unknown command 'tokenise' (did you mean 'tokenize'?)"
+run "$BERTCTL" frobnicate
+one_line_usage_error "frobnicate" "the commands are tokenize, encode"
+if [[ "$ERR" != *"did you mean"* ]]; then pass; else fail "suggested a command for frobnicate: $ERR"; fi
+
+check "an unknown option gets the closest one, on the same line"
+run "$BERTCTL" tokenize --modle x </dev/null
+one_line_usage_error "--modle" "(did you mean --model?)"
+run "$BERTCTL" finetune --epoch 3 -m a --train b -o c
+one_line_usage_error "--epoch" "(did you mean --epochs?)"
+assert_contains "names the command" "$ERR" "bertctl: finetune: "
+
+check "--lowercase with --no-lowercase is refused by tokenize as by init"
+run "$BERTCTL" tokenize --vocab "$VOCAB" --lowercase --no-lowercase <<<"Hello"
+one_line_usage_error "tokenize" "--lowercase excludes --no-lowercase"
+
+check "--vocab given a tokenizer.json (and --tokenizer a vocab.txt) is read as what it is"
+printf '[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\nworld\n' >"$TMP/vocab.txt"
+run "$BERTCTL" tokenize --tokenizer "$TMP/vocab.txt" <<<"Hello world"
+assert_rc 0
+assert_eq "tokens" "$OUT" "[CLS] hello world [SEP]"
+assert_contains "note" "$ERR" "is a vocabulary with one token per line; reading it as one (--vocab)"
+
+check "help alone lists the commands; -V and version print the version"
+run "$BERTCTL" help
+assert_rc 0
+assert_contains "command list" "$OUT" "tokenize"
+assert_contains "command list" "$OUT" "finetune"
+run "$BERTCTL" -V
+assert_rc 0
+assert_contains "-V" "$OUT" "bertctl "
+run "$BERTCTL" version --format json
+assert_rc 0
+assert_contains "version json" "$OUT" '"bertctl":'
+assert_contains "version json" "$OUT" '"onednn":'
+
+finish
