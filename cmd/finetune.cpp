@@ -93,7 +93,7 @@ void run_finetune(FinetuneOptions& o) {
   if (o.run.eval_every > 0 && !has_eval)
     bert::fail_usage("--eval-every needs evaluation data (--eval FILE or --eval-split F)");
   if (!o.resume.empty() && !tr::is_checkpoint(o.resume))
-    bert::fail_usage("{} is not a training checkpoint (finetune writes them as OUTPUT.ckpt)", o.resume);
+    bert::fail_input("{} is not a training checkpoint (finetune writes them as OUTPUT.ckpt)", o.resume);
   if (o.resume.empty() && !o.force)
     for (const std::string& p : {o.output, o.checkpoint.empty() ? o.output + ".ckpt" : o.checkpoint})
       if (bert::output_would_replace(p)) bert::fail_usage("{} exists; pass --force to overwrite it (or --resume a checkpoint)", p);

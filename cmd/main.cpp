@@ -1,8 +1,11 @@
 // bertctl: BERT models in the Unix shell. This file parses the command line, dispatches to the
 // subcommand, and is the one place that catches errors and turns them into exit codes:
 // 0 success, 1 runtime/input/model error, 2 usage error (CLI11's own codes are 100 and up).
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <iostream>
 #include <new>
 #include <string>
 
@@ -46,6 +49,18 @@ void print_error(const std::string& command, const std::string& message) {
     std::fprintf(stderr, "bertctl: %s: %s\n", command.c_str(), message.c_str());
 }
 
+std::string g_command;  // for the last word on standard output, after parsing
+
+// Whatever went through stdio (help, info, version) reached standard output; else one line says
+// why (a reader that went away is no error).
+bool stdout_written() {
+  std::cout.flush();
+  if (std::fflush(stdout) == 0 && !std::ferror(stdout) && std::cout.good()) return true;
+  if (errno == EPIPE) return true;
+  print_error(g_command, std::string("cannot write to standard output: ") + std::strerror(errno ? errno : EIO));
+  return false;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -87,11 +102,16 @@ int main(int argc, char** argv) {
   }
   try {
     app.parse(argc, argv);
+    g_command = command_name(app);
   } catch (const CLI::OptionNotFound& e) {  // `bertctl help nosuch`
     print_error("help", e.what());
     return 2;
   } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    if (e.get_exit_code() == 0) {  // --help, --version: their output must arrive too
+      g_command = command_name(app);
+      app.exit(e);
+      return stdout_written() ? 0 : 1;
+    }
     // One line, as every diagnostic: the problem, a likely spelling, where the usage is.
     const std::string name = command_name(app);
     const CLI::App* sub = name.empty() ? &app : app.get_subcommand(name);
@@ -111,7 +131,5 @@ int main(int argc, char** argv) {
     print_error(command_name(app), std::string("internal error: ") + e.what());
     return 1;
   }
-  std::fflush(stdout);
-  if (std::ferror(stdout)) return 1;
-  return 0;
+  return stdout_written() ? 0 : 1;
 }

@@ -49,4 +49,22 @@ assert_rc 0
 assert_contains "version json" "$OUT" '"bertctl":'
 assert_contains "version json" "$OUT" '"onednn":'
 
+check "standard output that cannot be written: exit 1 and one line, --help and info included"
+"$BERTCTL" init --layers 1 --hidden 32 --heads 2 --intermediate 64 --max-position 32 --vocab "$VOCAB" -o "$TMP/m.gguf" ||
+  fail "init"
+if [ -c /dev/full ] && [ -w /dev/full ]; then
+  for args in "--help" "tokenize --help" "-V" "version" "info $TMP/m.gguf"; do
+    run bash -c "\"$BERTCTL\" $args >/dev/full"
+    assert_rc 1
+    assert_contains "$args" "$ERR" "cannot write to standard output"
+  done
+else
+  echo "note: no writable /dev/full here; that check did not run" >&2
+fi
+
+check "finetune --resume of a file that is no checkpoint exits 1, as its man page says"
+run "$BERTCTL" finetune --resume "$TMP/m.gguf" --train "$SOURCE_DIR/testdata/example/reviews-train.csv" -o "$TMP/x.gguf"
+assert_rc 1
+assert_contains "message" "$ERR" "is not a training checkpoint"
+
 finish
