@@ -106,6 +106,7 @@ void run_finetune(FinetuneOptions& o) {
   o.data.format = formats.at(o.input_format);
   o.data.skip_bad_rows = o.on_error == "skip";
   auto report_skips = [&](const tr::Dataset& d) {
+    if (!d.header_note.empty() && !o.quiet) std::fprintf(stderr, "bertctl: finetune: note: %s\n", d.header_note.c_str());
     if (d.skipped == 0) return;
     std::fprintf(stderr, "bertctl: finetune: skipped %llu bad row(s) of %s, e.g. %s\n",
                  static_cast<unsigned long long>(d.skipped), d.source.c_str(), d.skipped_reasons.front().c_str());
@@ -166,9 +167,10 @@ void run_finetune(FinetuneOptions& o) {
     if (!o.quiet) std::fprintf(stderr, "%sbertctl: finetune: %s\n", tty ? "\r\033[K" : "", s.c_str());
   };
   for (const std::string& n : notes) say(n);
-  say(fmt::format("{} training rows, {} evaluation rows, labels: {}; {} epoch{} of {} steps", train.rows.size(),
+  const int64_t steps_per_epoch = run.total_steps() / std::max(1, rc.epochs);
+  say(fmt::format("{} training rows, {} evaluation rows, labels: {}; {} epoch{} of {} step{}", train.rows.size(),
                   eval_rows.size(), fmt::join(model.config.labels, ", "), rc.epochs, rc.epochs == 1 ? "" : "s",
-                  run.total_steps() / std::max(1, rc.epochs)));
+                  steps_per_epoch, steps_per_epoch == 1 ? "" : "s"));
   if (size_t n = run.truncated_rows())
     say(fmt::format("{} of {} training texts are longer than --max-length {} and are truncated", n,
                     train.rows.size(), std::min(rc.max_length, model.config.max_position_embeddings)));
@@ -202,6 +204,7 @@ void run_finetune(FinetuneOptions& o) {
                    p.lr, p.examples_per_second, clock(p.seconds).c_str(), clock(eta).c_str());
     }
   };
+  bert::Output report;
   cb.on_eval = [&](const tr::Progress& p, const tr::Metrics& m, bool best) {
     nlohmann::json j = nlohmann::json::parse(tr::metrics_json(m, model.config.labels));
     j["event"] = "eval";
@@ -209,10 +212,12 @@ void run_finetune(FinetuneOptions& o) {
     j["step"] = p.step;
     j["best"] = best;
     log.write(j.dump());
-    if (!o.quiet)
-      std::fprintf(stderr, "%sbertctl: finetune: evaluation after step %lld (epoch %d)%s\n%s", tty ? "\r\033[K" : "",
-                   static_cast<long long>(p.step), p.epoch + 1, best ? ", best so far" : "",
-                   tr::format_metrics(m, model.config.labels).c_str());
+    // The evaluation is the run's report, not a diagnostic: standard output (finetune writes
+    // nothing else there), even with -q; the progress bar is cleared first.
+    if (tty && !o.quiet) std::fputs("\r\033[K", stderr);
+    report.write(fmt::format("evaluation after step {} (epoch {}){}\n{}", p.step, p.epoch + 1,
+                             best ? ", best so far" : "", tr::format_metrics(m, model.config.labels)));
+    report.flush();
   };
 
   // Ctrl-C: finish the step, write a checkpoint, stop (main's handler would just end the process).
@@ -249,6 +254,8 @@ void add_finetune_command(CLI::App& root) {
   app->add_option("--text-column", o->data.text_column, "Column (name or 0-based index) holding the text")->capture_default_str();
   app->add_option("--text-pair-column", o->data.pair_column, "Column holding a second text (sentence pairs)");
   app->add_option("--label-column", o->data.label_column, "Column holding the label")->capture_default_str();
+  app->add_flag("--no-header", o->data.no_header,
+                "CSV/TSV without a header row: the first row is data, columns are 0-based indices");
   app->add_option("--on-error", o->on_error, "Rows with a missing text or label: fail (before training) or skip")
       ->check(CLI::IsMember({"fail", "skip"}))
       ->capture_default_str();

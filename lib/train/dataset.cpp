@@ -106,16 +106,36 @@ void read_delimited(Dataset& d, const std::string& data, char delimiter, const D
   DelimitedReader reader(data, delimiter, d.source);
   std::vector<std::string> header, fields;
   if (!reader.next(header)) fail_input("{}: empty file (expected a header row)", d.source);
+  uint64_t row = 0;
+  std::vector<std::string> first_row;
+  if (spec.no_header) {  // the first record is a row; columns are named by their indices
+    first_row = header;
+    for (size_t i = 0; i < header.size(); ++i) header[i] = std::to_string(i);
+  }
   const int text = resolve_column(spec.text_column, header, d.source, "--text-column");
   const int label = resolve_column(spec.label_column, header, d.source, "--label-column");
   const int pair = spec.pair_column.empty() ? -1 : resolve_column(spec.pair_column, header, d.source, "--text-pair-column");
-  uint64_t row = 0;
+  auto cell = [](const std::vector<std::string>& f, int i) {
+    return i >= 0 && size_t(i) < f.size() ? f[size_t(i)] : std::string();
+  };
+  if (spec.no_header) add_row(d, spec, Example{cell(first_row, text), cell(first_row, pair), cell(first_row, label), ++row}, 1);
   while (reader.next(fields)) {
     if (fields.size() == 1 && fields[0].empty()) continue;  // blank line
     ++row;
-    auto get = [&](int i) { return i >= 0 && size_t(i) < fields.size() ? fields[size_t(i)] : std::string(); };
-    add_row(d, spec, Example{get(text), get(pair), get(label), row}, reader.line());
+    add_row(d, spec, Example{cell(fields, text), cell(fields, pair), cell(fields, label), row}, reader.line());
   }
+  // Columns given by index with a header whose label cell is a label of the data: the "header" is
+  // most likely the first row of a headerless file.
+  const bool by_index = header[size_t(text)] != spec.text_column || header[size_t(label)] != spec.label_column;
+  if (!spec.no_header && by_index && size_t(label) < header.size())
+    for (const Example& e : d.rows)
+      if (e.label == header[size_t(label)]) {
+        d.header_note = fmt::format(
+            "{}: the first row was read as a header, but its label '{}' is a label of the data; pass --no-header if it "
+            "is a row",
+            d.source, header[size_t(label)]);
+        break;
+      }
 }
 
 void read_jsonl(Dataset& d, const std::string& data, const DatasetSpec& spec) {

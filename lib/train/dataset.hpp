@@ -19,6 +19,7 @@ struct DatasetSpec {
   std::string pair_column;              // empty: single texts
   std::string label_column = "label";
   bool skip_bad_rows = false;           // false: the first bad row is an error
+  bool no_header = false;               // CSV/TSV: the first row is data; columns by 0-based index
 };
 
 struct Example {
@@ -31,6 +32,7 @@ struct Dataset {
   std::vector<Example> rows;
   uint64_t skipped = 0;                 // bad rows skipped with skip_bad_rows
   std::vector<std::string> skipped_reasons;  // the first few, for the message
+  std::string header_note;  // set when the header read looks like a row of data
 };
 
 Dataset read_dataset(const std::string& path, const DatasetSpec& spec);

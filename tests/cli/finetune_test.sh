@@ -61,6 +61,30 @@ run "$BERTCTL" finetune -m "$TMP/headed.gguf" "${COMMON[@]}" --eval "$EX/reviews
 assert_rc 0
 assert_contains "init's head and order kept" "$("$BERTCTL" info "$TMP/kept.gguf")" '["positive","negative","neutral"]'
 
+check "a headerless CSV: a note when its first row is read as a header; --no-header keeps it"
+printf 'great product,positive\nawful thing,negative\nfine,positive\nbad,negative\n' >"$TMP/nohdr.csv"
+run "$BERTCTL" finetune -m "$BASE" --train "$TMP/nohdr.csv" --text-column 0 --label-column 1 --epochs 1 -o "$TMP/nh1.gguf"
+assert_rc 0
+assert_contains "note" "$ERR" "the first row was read as a header, but its label 'positive' is a label of the data"
+assert_contains "3 rows" "$ERR" "3 training rows"
+assert_contains "singular" "$ERR" "1 epoch of 1 step"
+run "$BERTCTL" finetune -m "$BASE" --train "$TMP/nohdr.csv" --no-header --text-column 0 --label-column 1 --epochs 1 -o "$TMP/nh2.gguf"
+assert_rc 0
+assert_contains "4 rows" "$ERR" "4 training rows"
+if [[ "$ERR" != *"read as a header"* ]]; then pass; else fail "note with --no-header"; fi
+
+check "the evaluation report goes to standard output, -q or not; stderr lines all carry the prefix"
+run "$BERTCTL" finetune -m "$BASE" --train "$TMP/nohdr.csv" --no-header --text-column 0 --label-column 1 --epochs 1 \
+  --eval "$EX/reviews-test.csv" --new-head -q -o "$TMP/nh3.gguf"
+assert_rc 0
+assert_contains "report" "$OUT" "evaluation after step 1 (epoch 1)"
+assert_contains "table" "$OUT" "confusion (rows: true, columns: predicted)"
+LOUD=()
+for a in "${COMMON[@]}"; do [ "$a" = -q ] || LOUD+=("$a"); done
+run "$BERTCTL" finetune -m "$BASE" "${LOUD[@]}" --eval "$EX/reviews-test.csv" -o "$TMP/nh4.gguf"
+assert_rc 0
+assert_eq "unprefixed stderr lines" "$(grep -vc '^bertctl: finetune: ' "$ERR_FILE")" 0
+
 check "the output exports to a Hugging Face directory"
 run "$BERTCTL" convert "$TMP/full.gguf" --to hf -o "$TMP/hf"
 assert_rc 0
