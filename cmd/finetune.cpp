@@ -48,7 +48,47 @@ struct FinetuneOptions {
   int threads = 1;
   bool force = false, quiet = false;
   bool new_head = false;
+  const CLI::App* app = nullptr;  // which options were given (a resumed run takes the others)
 };
+
+// A resumed run takes every setting the command line does not give from the checkpoint, so
+// `finetune --resume CKPT --train DATA -o OUT` continues the run as it was.
+void take_checkpoint_settings(FinetuneOptions& o) {
+  nlohmann::json saved;
+  try {
+    saved = nlohmann::json::parse(bert::train::checkpoint_settings(o.resume));
+  } catch (const nlohmann::json::exception& e) {
+    bert::fail_model("{}: malformed run settings: {}", o.resume, e.what());
+  }
+  if (!saved.is_object()) bert::fail_model("{}: malformed run settings", o.resume);
+  auto given = [&](const char* flag) { return o.app->get_option(flag)->count() > 0; };
+  auto take = [&](const char* flag, const char* key, auto& field) {
+    if (given(flag) || !saved.contains(key)) return;
+    try {
+      field = saved[key].get<std::decay_t<decltype(field)>>();
+    } catch (const nlohmann::json::exception&) {
+      bert::fail_model("{}: run setting '{}' has the wrong type", o.resume, key);
+    }
+  };
+  take("--epochs", "epochs", o.run.epochs);
+  take("--batch-size", "batch_size", o.run.batch_size);
+  take("--grad-accum", "grad_accum", o.run.grad_accum);
+  take("--max-length", "max_length", o.run.max_length);
+  take("--warmup-ratio", "warmup_ratio", o.run.warmup_ratio);
+  take("--lr", "lr", o.lr);
+  take("--weight-decay", "weight_decay", o.weight_decay);
+  take("--max-grad-norm", "max_grad_norm", o.max_grad_norm);
+  take("--schedule", "schedule", o.schedule);
+  take("--seed", "seed", o.seed);
+  take("--train-layers", "train_layers", o.train_layers);
+  take("--class-weights", "class_weights", o.run.class_weights);
+  take("--freeze-encoder", "freeze_encoder", o.freeze_encoder);
+  bool shuffle = !o.no_shuffle, decay = !o.no_decay_norm_bias;
+  take("--no-shuffle", "shuffle", shuffle);
+  take("--no-decay-norm-bias", "decay_norm_and_bias", decay);
+  o.no_shuffle = !shuffle;
+  o.no_decay_norm_bias = !decay;
+}
 
 std::atomic<bool> g_interrupted{false};
 
@@ -98,6 +138,7 @@ void run_finetune(FinetuneOptions& o) {
     for (const std::string& p : {o.output, o.checkpoint.empty() ? o.output + ".ckpt" : o.checkpoint})
       if (bert::output_would_replace(p)) bert::fail_usage("{} exists; pass --force to overwrite it (or --resume a checkpoint)", p);
   bert::ops::set_num_threads(o.threads);
+  if (!o.resume.empty()) take_checkpoint_settings(o);
 
   const std::map<std::string, tr::DatasetFormat> formats = {{"auto", tr::DatasetFormat::FORMAT_AUTO},
                                                             {"csv", tr::DatasetFormat::FORMAT_CSV},
@@ -300,6 +341,7 @@ void add_finetune_command(CLI::App& root) {
   add_threads_flag(*app, o->threads);
   app->add_flag("-f,--force", o->force, "Overwrite an existing output or checkpoint");
   app->add_flag("-q,--quiet", o->quiet, "No progress on stderr");
+  o->app = app;
   app->callback([o] { run_finetune(*o); });
 }
 

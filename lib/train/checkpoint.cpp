@@ -49,6 +49,12 @@ void save_checkpoint(const std::string& path, const model::Model& model, Trainer
 
 bool is_checkpoint(const std::string& path) { return io::GgufFile(path).find(kStep) != nullptr; }
 
+std::string checkpoint_settings(const std::string& path) {
+  io::GgufFile f(path);
+  if (!f.find(kSettings)) fail_model("{}: not a training checkpoint (no run settings)", path);
+  return f.get<std::string>(kSettings);
+}
+
 TrainState restore_checkpoint(const std::string& path, Trainer& trainer) {
   io::GgufFile f(path);
   if (!f.find(kStep)) fail_model("{}: not a training checkpoint (no optimizer state)", path);

@@ -28,6 +28,9 @@ void save_checkpoint(const std::string& path, const model::Model& model, Trainer
 // Whether `path` is a model file holding a training checkpoint (optimizer state included).
 bool is_checkpoint(const std::string& path);
 
+// The settings of the run that wrote the checkpoint (JSON: FinetuneRun::settings_fingerprint).
+std::string checkpoint_settings(const std::string& path);
+
 // Reads the state and loads the optimizer moments into `trainer` (whose model was loaded from the
 // same file). Throws ERROR_MODEL when the file is not a checkpoint.
 TrainState restore_checkpoint(const std::string& path, Trainer& trainer);

@@ -98,6 +98,18 @@ run "$BERTCTL" finetune -m "$BASE" "${COMMON[@]}" --eval "$EX/reviews-test.csv" 
 assert_rc 0
 assert_files_equal "resumed model" "$TMP/full.gguf" "$TMP/part.gguf"
 
+check "--resume without the settings takes them from the checkpoint; a real conflict is refused"
+run "$BERTCTL" finetune -m "$BASE" "${COMMON[@]}" --eval "$EX/reviews-test.csv" -o "$TMP/bare.gguf" --stop-after-steps 7
+assert_rc 0
+run "$BERTCTL" finetune --resume "$TMP/bare.gguf.ckpt" --train "$EX/reviews-train.csv" --eval "$EX/reviews-test.csv" \
+  -o "$TMP/bare.gguf" --lr 2e-3 -q
+assert_rc 2
+assert_contains "conflict named" "$ERR" "lr = 0.001"
+run "$BERTCTL" finetune --resume "$TMP/bare.gguf.ckpt" --train "$EX/reviews-train.csv" --eval "$EX/reviews-test.csv" \
+  -o "$TMP/bare.gguf" -q
+assert_rc 0
+assert_files_equal "resumed with no settings repeated" "$TMP/full.gguf" "$TMP/bare.gguf"
+
 check "Ctrl-C writes a checkpoint, says how to resume, and the resumed run matches"
 # Slow the run down (more epochs, one thread) so the signal lands mid-run.
 LONG=(--train "$EX/reviews-train.csv" --epochs 30 --batch-size 4 --lr 1e-3 --dropout 0.1 --max-length 32 -q -t 1)
