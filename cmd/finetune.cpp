@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
+#include "dataset_options.hpp"
 #include "core/error.hpp"
 #include "core/file.hpp"
 #include "core/output.hpp"
@@ -33,8 +34,7 @@ namespace {
 struct FinetuneOptions {
   std::string base, train, eval, output, log, resume, checkpoint;
   double eval_split = 0;
-  bert::train::DatasetSpec data;
-  std::string input_format = "auto", on_error = "fail";
+  DatasetOptions data;
   bert::train::FinetuneConfig run;
   double lr = 5e-5, weight_decay = 0.01, max_grad_norm = 1.0;
   std::string schedule = "linear";
@@ -140,23 +140,18 @@ void run_finetune(FinetuneOptions& o) {
   bert::ops::set_num_threads(o.threads);
   if (!o.resume.empty()) take_checkpoint_settings(o);
 
-  const std::map<std::string, tr::DatasetFormat> formats = {{"auto", tr::DatasetFormat::FORMAT_AUTO},
-                                                            {"csv", tr::DatasetFormat::FORMAT_CSV},
-                                                            {"tsv", tr::DatasetFormat::FORMAT_TSV},
-                                                            {"jsonl", tr::DatasetFormat::FORMAT_JSONL}};
-  o.data.format = formats.at(o.input_format);
-  o.data.skip_bad_rows = o.on_error == "skip";
+  const tr::DatasetSpec spec = o.data.resolved();
   auto report_skips = [&](const tr::Dataset& d) {
     if (!d.header_note.empty() && !o.quiet) std::fprintf(stderr, "bertctl: finetune: note: %s\n", d.header_note.c_str());
     if (d.skipped == 0) return;
     std::fprintf(stderr, "bertctl: finetune: skipped %llu bad row(s) of %s, e.g. %s\n",
                  static_cast<unsigned long long>(d.skipped), d.source.c_str(), d.skipped_reasons.front().c_str());
   };
-  tr::Dataset train = tr::read_dataset(o.train, o.data);
+  tr::Dataset train = tr::read_dataset(o.train, spec);
   report_skips(train);
   std::vector<tr::Example> eval_rows;
   if (!o.eval.empty()) {
-    tr::Dataset eval = tr::read_dataset(o.eval, o.data);
+    tr::Dataset eval = tr::read_dataset(o.eval, spec);
     report_skips(eval);
     eval_rows = std::move(eval.rows);
   } else if (o.eval_split > 0) {
@@ -289,17 +284,7 @@ void add_finetune_command(CLI::App& root) {
   app->add_option("--eval-split", o->eval_split, "Hold out this fraction of the training data for evaluation")
       ->check(CLI::Range(0.0, 0.9));
   app->add_option("-o,--output", o->output, "Model file to write")->required();
-  app->add_option("--input-format", o->input_format, "Data format: auto (by extension), csv, tsv or jsonl")
-      ->check(CLI::IsMember({"auto", "csv", "tsv", "jsonl"}))
-      ->capture_default_str();
-  app->add_option("--text-column", o->data.text_column, "Column (name or 0-based index) holding the text")->capture_default_str();
-  app->add_option("--text-pair-column", o->data.pair_column, "Column holding a second text (sentence pairs)");
-  app->add_option("--label-column", o->data.label_column, "Column holding the label")->capture_default_str();
-  app->add_flag("--no-header", o->data.no_header,
-                "CSV/TSV without a header row: the first row is data, columns are 0-based indices");
-  app->add_option("--on-error", o->on_error, "Rows with a missing text or label: fail (before training) or skip")
-      ->check(CLI::IsMember({"fail", "skip"}))
-      ->capture_default_str();
+  add_dataset_options(*app, o->data, "Rows with a missing text or label: fail (before training) or skip");
   app->add_option("--epochs", o->run.epochs, "Passes over the training data")->check(CLI::Range(1, 100000))->capture_default_str();
   app->add_option("-b,--batch-size", o->run.batch_size, "Examples per micro-batch")->check(CLI::Range(1, 4096))->capture_default_str();
   app->add_option("--grad-accum", o->run.grad_accum, "Micro-batches per optimizer step")->check(CLI::Range(1, 4096))->capture_default_str();

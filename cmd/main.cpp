@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
   bertctl::add_fill_mask_command(app);
   bertctl::add_classify_command(app);
   bertctl::add_finetune_command(app);
+  bertctl::add_evaluate_command(app);
   bertctl::add_convert_command(app);
   bertctl::add_info_command(app);
   bertctl::add_init_command(app);

@@ -12,6 +12,7 @@
 
 #include "core/error.hpp"
 #include "model/init.hpp"     // make_classifier, NormalRng
+#include "train/evaluation.hpp"  // evaluate_classifier
 #include "train/loss.hpp"     // cross_entropy
 
 namespace bert::train {
@@ -177,35 +178,12 @@ void FinetuneRun::save(const TrainState& state, const FinetuneCallbacks& cb) {
 }
 
 Metrics FinetuneRun::evaluate() {
-  const size_t n = data_->eval.size();
-  const int L = model_.config.num_labels();
-  std::vector<size_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return data_->eval[a].ids.size() > data_->eval[b].ids.size(); });
-  std::vector<int32_t> predicted(n), gold(n);
-  double loss_sum = 0;
-  for (size_t start = 0; start < n; start += size_t(config_.batch_size)) {
-    const size_t end = std::min(n, start + size_t(config_.batch_size));
-    std::vector<const text::Encoding*> batch;
-    std::vector<int32_t> labels;
-    for (size_t i = start; i < end; ++i) {
-      batch.push_back(&data_->eval[order[i]]);
-      labels.push_back(data_->eval_labels[order[i]]);
-    }
-    const std::vector<float> logits =
-        trainer_->predict(model::make_encoder_input(batch, model_.config.pad_token_id));
-    std::vector<float> scratch(logits.size());
-    loss_sum += cross_entropy(scratch, logits, labels, L) * double(end - start);
-    for (size_t i = start; i < end; ++i) {
-      const float* row = logits.data() + (i - start) * L;
-      predicted[order[i]] = int32_t(std::max_element(row, row + L) - row);
-      gold[order[i]] = data_->eval_labels[order[i]];
-    }
-  }
-  Metrics m = compute_metrics(gold, predicted, L);
-  m.loss = n ? loss_sum / double(n) : 0;
-  return m;
+  return evaluate_classifier(
+      data_->eval, data_->eval_labels, config_.batch_size,
+      [&](const std::vector<const text::Encoding*>& batch) {
+        return trainer_->predict(model::make_encoder_input(batch, model_.config.pad_token_id));
+      },
+      model_.config.num_labels());
 }
 
 bool FinetuneRun::train(const FinetuneCallbacks& cb) {

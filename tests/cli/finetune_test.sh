@@ -34,6 +34,17 @@ computed=$(paste <(tail -n +2 "$TMP/eval.tsv" | cut -f2) <(sed -E 's/.*"scores":
   END { printf "%.6f", s / rows }')
 if [ -n "$logged" ] && awk "BEGIN { d = $logged - $computed; exit !(d < 1e-4 && d > -1e-4) }"; then pass
 else fail "eval loss $logged in the log, $computed from classify"; fi
+run "$BERTCTL" evaluate -m "$TMP/drop.gguf" "$TMP/eval.tsv" --format json
+assert_rc 0
+evaluated=$(grep -oE '"loss":[0-9.e+-]+' <<<"$OUT" | cut -d: -f2)
+if [ -n "$evaluated" ] && awk "BEGIN { d = $logged - $evaluated; exit !(d < 1e-5 && d > -1e-5) }"; then pass
+else fail "eval loss $logged in the log, $evaluated from bertctl evaluate"; fi
+assert_eq "accuracy, evaluate vs finetune" "$(grep -oE '"accuracy":[0-9.e+-]+' <<<"$OUT")" \
+  "$(grep '"event":"eval"' "$TMP/drop.jsonl" | tail -1 | grep -oE '"accuracy":[0-9.e+-]+')"
+{ printf 'text\tlabel\n'; printf 'fine and awful\tmixed\n'; } >"$TMP/eval-unknown.tsv"
+run "$BERTCTL" evaluate -m "$TMP/drop.gguf" "$TMP/eval-unknown.tsv"
+assert_rc 1
+assert_contains "unknown label named" "$ERR" "eval-unknown.tsv row 1: label 'mixed' is not one of the model's labels"
 
 check "the same line prints the same scores whatever it is batched with"
 line="The kettle arrived broken and I want a refund."
