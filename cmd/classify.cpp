@@ -110,7 +110,7 @@ void run_classify(const ClassifyOptions& o) {
 void add_classify_command(CLI::App& root) {
   auto o = std::make_shared<ClassifyOptions>();
   CLI::App* app = root.add_subcommand("classify", "Label each input line (or tab-separated pair) with a fine-tuned classifier");
-  add_text_input_options(*app, o->input);
+  add_text_input_options(*app, o->input, /*tables=*/true);
   add_model_options(*app, o->model);
   app->add_option("--format", o->format, "Output: tsv (label, score) or jsonl (label, score, scores)")
       ->check(CLI::IsMember({"tsv", "jsonl"}))

@@ -118,7 +118,7 @@ void run_encode(const EncodeOptions& o) {
 void add_encode_command(CLI::App& root) {
   auto o = std::make_shared<EncodeOptions>();
   CLI::App* app = root.add_subcommand("encode", "Embed each input line: one vector per line (or per token)");
-  add_text_input_options(*app, o->input);
+  add_text_input_options(*app, o->input, /*tables=*/true);
   add_model_options(*app, o->model);
   app->add_option("--pooling", o->pooling, "cls, mean, max, pooler or none (per token); default: the model's")
       ->check(CLI::IsMember({"cls", "mean", "max", "pooler", "none"}));

@@ -138,7 +138,7 @@ void run_fill_mask(const FillMaskOptions& o) {
 void add_fill_mask_command(CLI::App& root) {
   auto o = std::make_shared<FillMaskOptions>();
   CLI::App* app = root.add_subcommand("fill-mask", "Predict the masked tokens of each line ([MASK] in the text)");
-  add_text_input_options(*app, o->input);
+  add_text_input_options(*app, o->input, /*tables=*/true);
   add_model_options(*app, o->model);
   app->add_option("-k,--top-k", o->top_k, "Predictions per mask")->check(CLI::Range(1, 1000))->capture_default_str();
   app->add_option("--format", o->format, "Output: text (filled text, then 'token score' per mask) or jsonl")

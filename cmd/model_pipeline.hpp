@@ -83,17 +83,20 @@ uint64_t run_model_pipeline(const TextInputOptions& input, const ModelOptions& m
   };
   const bert::text::Tokenizer& tok = *model.tokenizer;
   TruncationReport truncation(command, eo.max_length);
+  TableColumns columns;  // csv/tsv: each input's header, read on this thread before its lines go out
+  const bool table = is_table(input);
   auto tokenize = [&](bert::LineBatch& lines) {
     Chunk c;
-    c.records.resize(lines.size());
+    const size_t header = table && lines.first_line == 1 && lines.size() > 0 ? 1 : 0;  // not a record
+    c.records.resize(lines.size() - header);
     LineTexts texts;
-    for (size_t i = 0; i < lines.size(); ++i) {
-      PipelineRecord<Result>& r = c.records[i];
+    for (size_t i = header; i < lines.size(); ++i) {
+      PipelineRecord<Result>& r = c.records[i - header];
       r.source = lines.source;
       r.line_number = lines.line_number(i);
-      if (std::string err = read_line_texts(input, lines.line(i), texts); !err.empty()) {
+      if (std::string err = read_line_texts(input, lines.line(i), texts, &columns, lines.source); !err.empty()) {
         c.fatal = fmt::format("{}:{}: {}", lines.source, r.line_number, err);
-        c.records.resize(i);
+        c.records.resize(i - header);
         break;
       }
       if (input.pair)
@@ -142,7 +145,10 @@ uint64_t run_model_pipeline(const TextInputOptions& input, const ModelOptions& m
   // Lines sorted together by length: on mixed text a window of 1,024 lines leaves about 3% padding
   // (256: 9%, batches in input order: 31%). A pipe's lines come as they arrive, in smaller chunks.
   const size_t chunk_lines = size_t(std::max(mo.batch_size * 32, 1024));
-  while (reader.next_batch(lines, chunk_lines, 1 << 20)) pool.submit(std::move(lines));
+  while (reader.next_batch(lines, chunk_lines, 1 << 20)) {
+    if (table && lines.first_line == 1 && lines.size() > 0) columns.read_header(input, lines.source, lines.line(0));
+    pool.submit(std::move(lines));
+  }
   pool.finish();
   return errors;
 }

@@ -1,27 +1,67 @@
 #include "text_input.hpp"
 
+#include <tuple>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>  // JSONL input
 
-#include "text/utf8.hpp"  // utf8_find_invalid, utf8_replace_invalid
+#include "core/error.hpp"     // bert::Error
+#include "text/utf8.hpp"      // utf8_find_invalid, utf8_replace_invalid
+#include "train/dataset.hpp"  // DelimitedReader, resolve_column
 
 namespace bertctl {
 
-void add_text_input_options(CLI::App& app, TextInputOptions& o) {
+void add_text_input_options(CLI::App& app, TextInputOptions& o, bool tables) {
   app.add_option("inputs", o.inputs, "Input files, one text per line (default or -: standard input)");
   app.add_flag("--pair", o.pair, "Each line holds two texts separated by a tab: [CLS] A [SEP] B [SEP]");
-  app.add_option("--input-format", o.input_format, "Input: text (one text per line) or jsonl")
-      ->check(CLI::IsMember({"text", "jsonl"}))
-      ->capture_default_str();
-  app.add_option("--text-field", o.text_field, "jsonl input: field holding the text")->capture_default_str();
-  app.add_option("--pair-field", o.pair_field, "jsonl input with --pair: field holding the second text")
-      ->capture_default_str();
+  if (tables) {
+    app.add_option("--input-format", o.input_format,
+                   "Input: text (one text per line), jsonl, or csv/tsv (a header line, then one record per line)")
+        ->check(CLI::IsMember({"text", "jsonl", "csv", "tsv"}))
+        ->capture_default_str();
+    app.add_option("--text-field,--text-column", o.text_field,
+                   "jsonl: field holding the text; csv/tsv: its column (header name or 0-based index)")
+        ->capture_default_str();
+    app.add_option("--pair-field,--pair-column", o.pair_field, "With --pair: field or column holding the second text")
+        ->capture_default_str();
+  } else {
+    app.add_option("--input-format", o.input_format, "Input: text (one text per line) or jsonl")
+        ->check(CLI::IsMember({"text", "jsonl"}))
+        ->capture_default_str();
+    app.add_option("--text-field", o.text_field, "jsonl input: field holding the text")->capture_default_str();
+    app.add_option("--pair-field", o.pair_field, "jsonl input with --pair: field holding the second text")
+        ->capture_default_str();
+  }
   app.add_option("--on-error", o.on_error, "Invalid UTF-8: fail (exit 1) or replace bad bytes with U+FFFD")
       ->check(CLI::IsMember({"fail", "replace"}))
       ->capture_default_str();
 }
 
-std::string read_line_texts(const TextInputOptions& o, std::string_view line, LineTexts& out) {
+bool is_table(const TextInputOptions& o) { return o.input_format == "csv" || o.input_format == "tsv"; }
+
+namespace {
+
+char delimiter(const TextInputOptions& o) { return o.input_format == "tsv" ? '\t' : ','; }
+
+}  // namespace
+
+void TableColumns::read_header(const TextInputOptions& o, const std::string& source, std::string_view line) {
+  std::vector<std::string> header;
+  bert::train::DelimitedReader(line, delimiter(o), source).next(header);
+  const int text = bert::train::resolve_column(o.text_field, header, source, "--text-column");
+  const int pair = o.pair ? bert::train::resolve_column(o.pair_field, header, source, "--pair-column") : -1;
+  std::lock_guard lock(mutex_);
+  columns_[source] = {text, pair};
+}
+
+std::pair<int, int> TableColumns::of(const std::string& source) const {
+  std::lock_guard lock(mutex_);
+  const auto it = columns_.find(source);
+  return it == columns_.end() ? std::pair{0, -1} : it->second;
+}
+
+std::string read_line_texts(const TextInputOptions& o, std::string_view line, LineTexts& out,
+                            const TableColumns* columns, const std::string& source) {
   if (size_t bad = bert::text::utf8_find_invalid(line); bad != std::string_view::npos) {
     if (o.on_error != "replace") return fmt::format("invalid UTF-8 at byte {}", bad);
     bert::text::utf8_replace_invalid(line, out.repaired);
@@ -29,6 +69,25 @@ std::string read_line_texts(const TextInputOptions& o, std::string_view line, Li
   }
   out.a = line;
   out.b = std::string_view();
+  if (is_table(o)) {
+    out.a = std::string_view();
+    std::vector<std::string> fields;
+    try {
+      if (!bert::train::DelimitedReader(line, delimiter(o), source).next(fields)) return "";  // an empty record
+    } catch (const bert::Error&) {
+      return "a quoted field is not closed on its line (records must be one line each here)";
+    }
+    const auto [text, pair] = columns ? columns->of(source) : std::pair{0, -1};
+    for (const auto& [index, storage, view] :
+         {std::tuple{text, &out.storage_a, &out.a}, std::tuple{pair, &out.storage_b, &out.b}}) {
+      if (index < 0) continue;
+      if (size_t(index) >= fields.size())
+        return fmt::format("this record has {} field(s); no column {}", fields.size(), index);
+      *storage = fields[size_t(index)];
+      *view = *storage;
+    }
+    return "";
+  }
   if (o.input_format == "text") {
     if (!o.pair) return "";
     size_t tab = line.find('\t');

@@ -2,8 +2,11 @@
 // text|jsonl with --text-field/--pair-field, and --on-error for invalid UTF-8. Declared once so the
 // flags and their help read the same in tokenize, encode, classify and fill-mask.
 #pragma once
+#include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>  // CLI::App
@@ -12,14 +15,29 @@ namespace bertctl {
 
 struct TextInputOptions {
   std::vector<std::string> inputs;       // files; none or "-" = standard input
-  std::string input_format = "text";     // text | jsonl
-  std::string text_field = "text";       // jsonl: the text
-  std::string pair_field = "text_pair";  // jsonl with --pair: the second text
+  std::string input_format = "text";     // text | jsonl | csv | tsv
+  std::string text_field = "text";       // jsonl field or csv/tsv column (name or index): the text
+  std::string pair_field = "text_pair";  // ... with --pair: the second text
   bool pair = false;
   std::string on_error = "fail";         // invalid UTF-8: fail | replace
 };
 
-void add_text_input_options(CLI::App& app, TextInputOptions& o);
+// `tables`: csv and tsv input too (commands that run the model pipeline; it reads the header).
+void add_text_input_options(CLI::App& app, TextInputOptions& o, bool tables = false);
+
+bool is_table(const TextInputOptions& o);  // csv or tsv
+
+// CSV/TSV input: each input's columns, from its header line. The reader thread records a header
+// before handing out any later line of that input, so workers always find it.
+class TableColumns {
+ public:
+  void read_header(const TextInputOptions& o, const std::string& source, std::string_view line);
+  std::pair<int, int> of(const std::string& source) const;  // text, pair (-1 without --pair)
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, std::pair<int, int>> columns_;
+};
 
 // The text(s) of one input line. Views point into the line or into the storage strings.
 struct LineTexts {
@@ -29,6 +47,9 @@ struct LineTexts {
 
 // Extracts the text (and, with --pair, the second text) of one line: repairs or rejects invalid
 // UTF-8, splits on the tab, or parses the JSON line. Returns an error message, or "" when fine.
-std::string read_line_texts(const TextInputOptions& o, std::string_view line, LineTexts& out);
+// CSV/TSV lines need the columns of their input (`source`); a record is one line (a quoted field
+// with a newline in it is an error here).
+std::string read_line_texts(const TextInputOptions& o, std::string_view line, LineTexts& out,
+                            const TableColumns* columns = nullptr, const std::string& source = "");
 
 }  // namespace bertctl

@@ -67,20 +67,6 @@ DatasetFormat detect_format(const std::string& path, DatasetFormat f) {
   return DatasetFormat::FORMAT_CSV;
 }
 
-// A column given by name (found in the header) or by 0-based index.
-int resolve_column(const std::string& column, const std::vector<std::string>& header, const std::string& source,
-                   const char* flag) {
-  for (size_t i = 0; i < header.size(); ++i)
-    if (header[i] == column) return int(i);
-  if (!column.empty() && std::all_of(column.begin(), column.end(), ::isdigit)) {
-    const int index = std::stoi(column);
-    if (index < int(header.size())) return index;
-    fail_input("{}: {} {} is beyond the {} columns of the header", source, flag, index, header.size());
-  }
-  std::string names;
-  for (const std::string& h : header) names += (names.empty() ? "" : ", ") + h;
-  fail_input("{}: no column '{}' ({}); the header has: {}", source, column, flag, names);
-}
 
 void add_row(Dataset& d, const DatasetSpec& spec, Example e, uint64_t line) {
   std::string problem;
@@ -167,6 +153,20 @@ void read_jsonl(Dataset& d, const std::string& data, const DatasetSpec& spec) {
 }
 
 }  // namespace
+
+int resolve_column(const std::string& column, const std::vector<std::string>& header, const std::string& source,
+                   const char* flag) {
+  for (size_t i = 0; i < header.size(); ++i)
+    if (header[i] == column) return int(i);
+  if (!column.empty() && std::all_of(column.begin(), column.end(), ::isdigit)) {
+    const int index = std::stoi(column);
+    if (index < int(header.size())) return index;
+    fail_input("{}: {} {} is beyond the {} columns of the header", source, flag, index, header.size());
+  }
+  std::string names;
+  for (const std::string& h : header) names += (names.empty() ? "" : ", ") + h;
+  fail_input("{}: no column '{}' ({}); the header has: {}", source, column, flag, names);
+}
 
 Dataset read_dataset(const std::string& path, const DatasetSpec& spec) {
   Dataset d;

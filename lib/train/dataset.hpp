@@ -37,6 +37,11 @@ struct Dataset {
 
 Dataset read_dataset(const std::string& path, const DatasetSpec& spec);
 
+// The index of a column given by header name or 0-based index; an error naming `source`, `flag`
+// and the header's columns when there is none.
+int resolve_column(const std::string& column, const std::vector<std::string>& header, const std::string& source,
+                   const char* flag);
+
 // One CSV/TSV record at a time from a buffer; exposed for tests.
 class DelimitedReader {
  public:

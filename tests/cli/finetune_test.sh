@@ -96,6 +96,33 @@ run "$BERTCTL" finetune -m "$BASE" "${LOUD[@]}" --eval "$EX/reviews-test.csv" -o
 assert_rc 0
 assert_eq "unprefixed stderr lines" "$(grep -vc '^bertctl: finetune: ' "$ERR_FILE")" 0
 
+check "classify and encode read CSV/TSV columns: one record per data row, same numbers as plain text"
+cat >"$TMP/table.csv" <<'CSV'
+id,review,other
+1,"The kettle arrived broken, and I want a refund.",x
+2,"She said ""great"" and meant it",y
+3,plain words here,z
+CSV
+printf '%s\n' "The kettle arrived broken, and I want a refund." 'She said "great" and meant it' "plain words here" >"$TMP/table.txt"
+run "$BERTCTL" classify -m "$TMP/full.gguf" "$TMP/table.txt"
+plain=$OUT
+run "$BERTCTL" classify -m "$TMP/full.gguf" --input-format csv --text-column review "$TMP/table.csv"
+assert_rc 0
+assert_eq "csv = text" "$OUT" "$plain"
+run "$BERTCTL" classify -m "$TMP/full.gguf" --input-format csv --text-column 1 - <"$TMP/table.csv"
+assert_eq "by index, from stdin" "$OUT" "$plain"
+tr ',' '\t' <<<$'id,sentence\n1,plain words here' >"$TMP/table.tsv"
+run "$BERTCTL" encode -m "$TMP/full.gguf" --input-format tsv --text-column sentence "$TMP/table.tsv"
+assert_rc 0
+assert_eq "tsv embedding = text embedding" "$OUT" "$("$BERTCTL" encode -m "$TMP/full.gguf" <<<"plain words here")"
+run "$BERTCTL" classify -m "$TMP/full.gguf" --input-format csv --text-column nope "$TMP/table.csv"
+assert_rc 1
+assert_contains "missing column" "$ERR" "no column 'nope' (--text-column); the header has: id, review, other"
+printf 'text\n"one line\nand another"\n' >"$TMP/multiline.csv"
+run "$BERTCTL" classify -m "$TMP/full.gguf" --input-format csv "$TMP/multiline.csv"
+assert_rc 1
+assert_contains "multi-line record" "$ERR" "multiline.csv:2: a quoted field is not closed on its line"
+
 check "the output exports to a Hugging Face directory"
 run "$BERTCTL" convert "$TMP/full.gguf" --to hf -o "$TMP/hf"
 assert_rc 0
