@@ -15,6 +15,7 @@ void add_fill_mask_command(CLI::App& root);
 void add_finetune_command(CLI::App& root);
 void add_version_command(CLI::App& root);
 void add_evaluate_command(CLI::App& root);
+void add_completion_command(CLI::App& root);
 
 // Flags several subcommands share, declared once so their help text agrees everywhere.
 CLI::Option* add_threads_flag(CLI::App& app, int& threads);

@@ -84,6 +84,7 @@ int main(int argc, char** argv) {
   bertctl::add_info_command(app);
   bertctl::add_init_command(app);
   bertctl::add_version_command(app);
+  bertctl::add_completion_command(app);
 
   std::string help_topic;
   CLI::App* help = app.add_subcommand("help", "Show the help of a subcommand");
