@@ -20,6 +20,7 @@
 #include "dataset_options.hpp"
 #include "core/error.hpp"
 #include "core/file.hpp"
+#include "core/json.hpp"  // try_parse_json (bounded nesting)
 #include "core/output.hpp"
 #include "model/init.hpp"  // make_classifier
 #include "model/model.hpp"
@@ -55,11 +56,8 @@ struct FinetuneOptions {
 // `finetune --resume CKPT --train DATA -o OUT` continues the run as it was.
 void take_checkpoint_settings(FinetuneOptions& o) {
   nlohmann::json saved;
-  try {
-    saved = nlohmann::json::parse(bert::train::checkpoint_settings(o.resume));
-  } catch (const nlohmann::json::exception& e) {
-    bert::fail_model("{}: malformed run settings: {}", o.resume, e.what());
-  }
+  if (std::string err = bert::try_parse_json(bert::train::checkpoint_settings(o.resume), saved); !err.empty())
+    bert::fail_model("{}: malformed run settings: {}", o.resume, err);
   if (!saved.is_object()) bert::fail_model("{}: malformed run settings", o.resume);
   auto given = [&](const char* flag) { return o.app->get_option(flag)->count() > 0; };
   auto take = [&](const char* flag, const char* key, auto& field) {

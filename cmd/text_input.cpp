@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>  // JSONL input
 
 #include "core/error.hpp"     // bert::Error
+#include "core/json.hpp"      // try_parse_json (bounded nesting)
 #include "text/utf8.hpp"      // utf8_find_invalid, utf8_replace_invalid
 #include "train/dataset.hpp"  // DelimitedReader, resolve_column
 
@@ -103,11 +104,7 @@ std::string read_line_texts(const TextInputOptions& o, std::string_view line, Li
   out.a = std::string_view();
   if (line.find_first_not_of(" \t\r") == std::string_view::npos) return "";
   nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::exception& e) {
-    return fmt::format("invalid JSON: {}", e.what());
-  }
+  if (std::string err = bert::try_parse_json(line, j); !err.empty()) return "invalid JSON: " + err;
   auto field = [&](const std::string& name, std::string& storage, std::string_view& view) -> std::string {
     if (!j.is_object() || !j.contains(name) || !j[name].is_string())
       return fmt::format("no string field \"{}\" in this JSON line", name);

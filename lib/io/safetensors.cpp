@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"  // fail_model
 #include "core/file.hpp"   // MappedFile, AtomicFile, read_file
+#include "core/json.hpp"   // try_parse_json (bounded nesting)
 
 namespace bert::io {
 
@@ -142,11 +143,8 @@ TensorArchive read_safetensors(const std::string& path) {
   if (n == 0 || text[0] != '{') fail_model("{}: header is not a JSON object (it must start with '{{')", path);
 
   json header;
-  try {
-    header = json::parse(text, text + n);
-  } catch (const json::exception& e) {
-    fail_model("{}: header is not valid JSON: {}", path, e.what());
-  }
+  if (std::string err = try_parse_json(std::string_view(text, n), header); !err.empty())
+    fail_model("{}: header is not valid JSON: {}", path, err);
   if (!header.is_object()) fail_model("{}: header is not a JSON object", path);
 
   const uint64_t data_start = 8 + n;
@@ -180,11 +178,8 @@ TensorArchive read_safetensors(const std::string& path) {
 
 TensorArchive read_safetensors_index(const std::string& index_path) {
   json index;
-  try {
-    index = json::parse(read_file(index_path));
-  } catch (const json::exception& e) {
-    fail_model("{}: not valid JSON: {}", index_path, e.what());
-  }
+  if (std::string err = try_parse_json(read_file(index_path), index); !err.empty())
+    fail_model("{}: not valid JSON: {}", index_path, err);
   if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object())
     fail_model("{}: no 'weight_map' object (expected a model.safetensors.index.json)", index_path);
   const json& weight_map = index["weight_map"];

@@ -320,3 +320,9 @@ TEST_CASE("write_safetensors leaves no file behind when a tensor name is given t
   CHECK_CONTAINS(msg, "tensor 'a' given twice");
   CHECK(!std::filesystem::exists(dir.file("o.safetensors")));
 }
+
+// A header nested 100,000 deep overflowed the stack (exit 139, no message) in the JSON library.
+TEST_CASE("a header nested 100,000 deep is refused with a message, not a crash") {
+  const std::string deep = R"({"x":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  expect_bad(deep, "", "nested deeper than 64 levels");
+}

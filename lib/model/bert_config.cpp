@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>  // json
 
 #include "core/error.hpp"  // fail_model
+#include "core/json.hpp"   // try_parse_json (bounded nesting)
 
 namespace bert::model {
 
@@ -98,11 +99,7 @@ Architecture parse_architecture(const json& j, const std::string& source) {
 
 BertConfig parse_hf_config(const std::string& text, const std::string& source) {
   json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::parse_error& e) {
-    fail_model("{}: malformed JSON: {}", source, e.what());
-  }
+  if (std::string err = try_parse_json(text, j); !err.empty()) fail_model("{}: malformed JSON: {}", source, err);
   if (!j.is_object()) fail_model("{}: expected a JSON object", source);
   BertConfig c;
   c.architecture = parse_architecture(j, source);

@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"        // fail_model
 #include "core/file.hpp"         // read_file, AtomicFile
+#include "core/json.hpp"         // try_parse_json (bounded nesting)
 #include "io/safetensors.hpp"    // read_safetensors, write_safetensors
 #include "io/gguf.hpp"           // (GGUF magic check in load_model)
 #include "io/torch_checkpoint.hpp"  // read_torch_checkpoint
@@ -53,11 +54,8 @@ void read_sentence_transformers(const fs::path& dir, BertConfig& config, int& ma
   const fs::path modules_path = dir / "modules.json";
   if (!fs::exists(modules_path)) return;
   json modules;
-  try {
-    modules = json::parse(read_file(modules_path.string()));
-  } catch (const json::parse_error& e) {
-    fail_model("{}: malformed JSON: {}", modules_path.string(), e.what());
-  }
+  if (std::string err = try_parse_json(read_file(modules_path.string()), modules); !err.empty())
+    fail_model("{}: malformed JSON: {}", modules_path.string(), err);
   if (!modules.is_array()) fail_model("{}: expected a list of modules", modules_path.string());
   bool has_pooling = false;
   config.normalize = false;
@@ -66,11 +64,7 @@ void read_sentence_transformers(const fs::path& dir, BertConfig& config, int& ma
     if (type.ends_with("models.Pooling")) {
       const fs::path pc = dir / path / "config.json";
       json p;
-      try {
-        p = json::parse(read_file(pc.string()));
-      } catch (const json::parse_error& e) {
-        fail_model("{}: malformed JSON: {}", pc.string(), e.what());
-      }
+      if (std::string err = try_parse_json(read_file(pc.string()), p); !err.empty()) fail_model("{}: malformed JSON: {}", pc.string(), err);
       // sentence-transformers concatenates every enabled mode (a 2H vector for cls + mean); taking
       // one of them would give other embeddings than the model's.
       std::vector<std::string> enabled;
@@ -102,13 +96,10 @@ void read_sentence_transformers(const fs::path& dir, BertConfig& config, int& ma
                                 config.normalize ? "yes" : "no"));
   const fs::path sbc = dir / "sentence_bert_config.json";
   if (fs::exists(sbc)) {
-    try {
-      json s = json::parse(read_file(sbc.string()));
-      if (s.contains("max_seq_length") && s["max_seq_length"].is_number_integer())
-        max_seq_length = s["max_seq_length"].get<int>();
-    } catch (const json::parse_error& e) {
-      fail_model("{}: malformed JSON: {}", sbc.string(), e.what());
-    }
+    json s;
+    if (std::string err = try_parse_json(read_file(sbc.string()), s); !err.empty()) fail_model("{}: malformed JSON: {}", sbc.string(), err);
+    if (s.is_object() && s.contains("max_seq_length") && s["max_seq_length"].is_number_integer())
+      max_seq_length = s["max_seq_length"].get<int>();
   }
 }
 

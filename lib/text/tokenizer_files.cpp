@@ -11,6 +11,7 @@
 
 #include "core/error.hpp"  // fail_model, fail_io
 #include "core/file.hpp"   // read_file, file_exists
+#include "core/json.hpp"   // try_parse_json (bounded nesting)
 #include "text/tokenizer.hpp"
 #include "text/unicode.hpp"  // to_lower
 #include "text/utf8.hpp"     // utf8_next
@@ -23,12 +24,9 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 json read_json_file(const std::string& path) {
-  std::string text = read_file(path);
-  try {
-    return json::parse(text);
-  } catch (const json::exception& e) {
-    fail_model("{}: invalid JSON: {}", path, e.what());
-  }
+  json j;
+  if (std::string err = try_parse_json(read_file(path), j); !err.empty()) fail_model("{}: invalid JSON: {}", path, err);
+  return j;
 }
 
 // A token in HF config files: "[CLS]", or an AddedToken object {"content": "[CLS]", ...}.

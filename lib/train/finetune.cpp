@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>  // the settings fingerprint
 
 #include "core/error.hpp"
+#include "core/json.hpp"  // try_parse_json (bounded nesting)
 #include "model/init.hpp"     // make_classifier, NormalRng
 #include "train/evaluation.hpp"  // evaluate_classifier
 #include "train/loss.hpp"     // cross_entropy
@@ -195,7 +196,9 @@ bool FinetuneRun::train(const FinetuneCallbacks& cb) {
   if (!config_.resume.empty()) {
     TrainState saved = restore_checkpoint(config_.resume, *trainer_);
     if (saved.run_settings != state.run_settings) {
-      const auto a = nlohmann::json::parse(saved.run_settings), b = nlohmann::json::parse(state.run_settings);
+      nlohmann::json a, b = nlohmann::json::parse(state.run_settings);  // b is ours
+      if (std::string err = try_parse_json(saved.run_settings, a); !err.empty() || !a.is_object())
+        fail_model("{}: malformed run settings: {}", config_.resume, err.empty() ? "not an object" : err);
       for (auto& [k, v] : a.items())
         if (!b.contains(k) || b[k] != v)
           fail_usage("{} was made with {} = {}, this run has {}; resume with the same settings and data",
