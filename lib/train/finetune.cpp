@@ -204,6 +204,18 @@ bool FinetuneRun::train(const FinetuneCallbacks& cb) {
           fail_usage("{} was made with {} = {}, this run has {}; resume with the same settings and data",
                      config_.resume, k, v.dump(), b.contains(k) ? b[k].dump() : "nothing");
     }
+    // The counters come from a file: they must describe a point this run can reach (a micro-batch
+    // of -1000 read outside the data; 2^62 "finished" at once).
+    const int64_t ga = config_.grad_accum, steps_per_epoch = (micro_per_epoch + ga - 1) / ga;
+    const int64_t e = saved.epoch, micro = saved.micro_in_epoch;
+    const bool fits = e >= 0 && e <= config_.epochs && micro >= 0 && micro <= micro_per_epoch &&
+                      (micro % ga == 0 || micro == micro_per_epoch) && (e < config_.epochs || micro == 0) &&
+                      saved.step == e * steps_per_epoch + (micro + ga - 1) / ga &&
+                      (!saved.has_best || std::isfinite(saved.best_metric));
+    if (!fits)
+      fail_model("{}: the checkpoint's position (epoch {}, micro-batch {}, step {}) is not one this run reaches "
+                 "({} epochs of {} micro-batches, {} per step): the file is damaged",
+                 config_.resume, e, micro, saved.step, config_.epochs, micro_per_epoch, ga);
     state = saved;
     if (cb.on_note) cb.on_note(fmt::format("resuming at step {} (epoch {})", state.step, state.epoch + 1));
   }

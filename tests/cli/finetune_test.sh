@@ -148,6 +148,26 @@ run "$BERTCTL" finetune --resume "$TMP/bare.gguf.ckpt" --train "$EX/reviews-trai
 assert_rc 0
 assert_files_equal "resumed with no settings repeated" "$TMP/full.gguf" "$TMP/bare.gguf"
 
+check "a checkpoint whose counters were tampered with is refused, naming the file"
+run "$BERTCTL" finetune -m "$BASE" "${COMMON[@]}" -o "$TMP/tamper.gguf" --stop-after-steps 7
+assert_rc 0
+# Overwrite a little-endian int64 metadata value: key, then its 4-byte type, then the value.
+set_counter() {  # set_counter FILE KEY HEX_BYTES
+  local at
+  at=$(grep -obUa -- "$2" "$1" | head -1 | cut -d: -f1)
+  printf "$3" | dd of="$1" bs=1 seek=$((at + ${#2} + 4)) conv=notrunc status=none
+}
+for tamper in "bertctl.train.micro_in_epoch:\x18\xfc\xff\xff\xff\xff\xff\xff" \
+  "bertctl.train.micro_in_epoch:\x00\x00\x00\x00\x00\x00\x00\x40" "bertctl.train.epoch:\xfb\xff\xff\xff\xff\xff\xff\xff" \
+  "bertctl.train.step:\xfb\xff\xff\xff\xff\xff\xff\xff"; do
+  cp "$TMP/tamper.gguf.ckpt" "$TMP/t.ckpt"
+  set_counter "$TMP/t.ckpt" "${tamper%%:*}" "${tamper#*:}"
+  run "$BERTCTL" finetune --resume "$TMP/t.ckpt" --train "$EX/reviews-train.csv" -o "$TMP/t.gguf" -q
+  assert_rc 1
+  assert_contains "${tamper%%:*}" "$ERR" "t.ckpt: the checkpoint's position"
+  if [ ! -e "$TMP/t.gguf" ]; then pass; else fail "an output was written"; fi
+done
+
 check "Ctrl-C writes a checkpoint, says how to resume, and the resumed run matches"
 # Slow the run down (more epochs, one thread) so the signal lands mid-run.
 LONG=(--train "$EX/reviews-train.csv" --epochs 30 --batch-size 4 --lr 1e-3 --dropout 0.1 --max-length 32 -q -t 1)
