@@ -101,7 +101,7 @@ std::string clock(double seconds) {
 class JsonLog {
  public:
   // A resumed run appends, so the log of the whole run stays in one file.
-  JsonLog(const std::string& path, bool append) {
+  JsonLog(const std::string& path, bool append) : path_(path) {
     if (!path.empty() && !(file_ = std::fopen(path.c_str(), append ? "a" : "w")))
       bert::fail_io("cannot create {}: {}", path, std::strerror(errno));
   }
@@ -110,12 +110,13 @@ class JsonLog {
   }
   void write(const std::string& line) {
     if (!file_) return;
-    std::fputs(line.c_str(), file_);
-    std::fputc('\n', file_);
-    std::fflush(file_);
+    // A log that cannot be written (a full disk, /dev/full) ends the run rather than vanish.
+    if (std::fputs(line.c_str(), file_) < 0 || std::fputc('\n', file_) == EOF || std::fflush(file_) != 0)
+      bert::fail_io("cannot write {}: {}", path_, std::strerror(errno));
   }
 
  private:
+  std::string path_;
   FILE* file_ = nullptr;
 };
 
@@ -171,6 +172,10 @@ void run_finetune(FinetuneOptions& o) {
                        : tr::prepare_classifier(std::move(base), tr::sorted_labels(labelled), o.seed, notes);
   }
   const auto& known = model.config.labels;
+  // One label makes a softmax that is always 1: loss 0 from the first step, nothing learnt.
+  if (known.size() < 2)
+    bert::fail_input("{}: every training row has the label '{}'; a classifier needs rows of at least two labels",
+                     o.train, known.empty() ? "" : known.front());
   for (const tr::Example& e : eval_rows)
     if (std::find(known.begin(), known.end(), e.label) == known.end())
       bert::fail_input("{} row {}: label '{}' is not among the model's labels ({}); no training row has it{}", o.eval,

@@ -67,7 +67,10 @@ int get_int(const json& j, const char* key, const std::string& source, std::opti
     fail_model("{}: missing \"{}\"", source, key);
   }
   if (!it->is_number_integer()) fail_model("{}: \"{}\" must be an integer", source, key);
-  return it->get<int>();
+  // get<int> would wrap 2^40 + 30522 to 30522: range-check the 64-bit value first.
+  const int64_t v = it->is_number_unsigned() && it->get<uint64_t>() > uint64_t(INT64_MAX) ? INT64_MAX : it->get<int64_t>();
+  if (v < INT32_MIN || v > INT32_MAX) fail_model("{}: \"{}\" is {}, out of range", source, key, it->dump());
+  return int(v);
 }
 
 float get_float(const json& j, const char* key, const std::string& source, float fallback) {

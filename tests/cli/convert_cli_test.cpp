@@ -171,6 +171,13 @@ TEST_CASE("bad inputs: one clear line, exit 1, nothing written") {
     spit(d / "config.json", "{\"hidden_size\": 32,");
     expect_refused(d, "config.json", "malformed JSON");
   }
+  SUBCASE("an integer of config.json beyond 32 bits (it wrapped: 2^40 + 30522 read as 30522)") {
+    const fs::path d = copy_fixture(tmp, "tiny-uncased-mlm", kMlmFiles);
+    auto config = nlohmann::json::parse(slurp(d / "config.json"));
+    config["vocab_size"] = (int64_t(1) << 40) + 30522;
+    spit(d / "config.json", config.dump());
+    expect_refused(d, "config.json", "\"vocab_size\" is 1099511658298, out of range");
+  }
   SUBCASE("unsupported architecture") {
     const fs::path d = copy_fixture(tmp, "tiny-uncased-mlm", kMlmFiles);
     std::string c = slurp(d / "config.json");

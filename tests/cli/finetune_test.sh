@@ -148,6 +148,17 @@ run "$BERTCTL" finetune --resume "$TMP/bare.gguf.ckpt" --train "$EX/reviews-trai
 assert_rc 0
 assert_files_equal "resumed with no settings repeated" "$TMP/full.gguf" "$TMP/bare.gguf"
 
+check "one label in the training data is refused; an unwritable --log ends the run with a message"
+printf 'text,label\ngood,pos\nfine,pos\n' >"$TMP/one-label.csv"
+run "$BERTCTL" finetune -m "$BASE" --train "$TMP/one-label.csv" -o "$TMP/one.gguf" -q
+assert_rc 1
+assert_contains "one label" "$ERR" "one-label.csv: every training row has the label 'pos'"
+if [ -c /dev/full ] && [ -w /dev/full ]; then
+  run "$BERTCTL" finetune -m "$BASE" "${COMMON[@]}" -o "$TMP/log-full.gguf" --log /dev/full
+  assert_rc 1
+  assert_contains "log" "$ERR" "cannot write /dev/full"
+fi
+
 check "a checkpoint whose counters were tampered with is refused, naming the file"
 run "$BERTCTL" finetune -m "$BASE" "${COMMON[@]}" -o "$TMP/tamper.gguf" --stop-after-steps 7
 assert_rc 0
