@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <csignal>
 #include <cstdio>
@@ -124,6 +125,8 @@ void run_finetune(FinetuneOptions& o) {
   namespace tr = bert::train;
   if (o.base.empty() && o.resume.empty()) bert::fail_usage("give the model to start from with -m (or --resume CKPT)");
   if (o.new_head && !o.resume.empty()) bert::fail_usage("--new-head starts a run; it cannot --resume one");
+  if (std::filesystem::is_directory(o.output))
+    bert::fail_usage("-o {} is a directory; give the model file to write", o.output);
   if (o.output == "-") bert::fail_usage("finetune writes a model file, with its checkpoints beside it: give -o FILE");
   if (!o.eval.empty() && o.eval_split > 0) bert::fail_usage("give either --eval or --eval-split, not both");
   const bool has_eval = !o.eval.empty() || o.eval_split > 0;

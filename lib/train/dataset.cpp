@@ -156,6 +156,7 @@ int resolve_column(const std::string& column, const std::vector<std::string>& he
   for (size_t i = 0; i < header.size(); ++i)
     if (header[i] == column) return int(i);
   if (!column.empty() && std::all_of(column.begin(), column.end(), ::isdigit)) {
+    if (column.size() > 9) fail_input("{}: {} {} is beyond the {} columns of the header", source, flag, column, header.size());
     const int index = std::stoi(column);
     if (index < int(header.size())) return index;
     fail_input("{}: {} {} is beyond the {} columns of the header", source, flag, index, header.size());

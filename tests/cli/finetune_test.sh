@@ -159,6 +159,16 @@ if [ -c /dev/full ] && [ -w /dev/full ]; then
   assert_contains "log" "$ERR" "cannot write /dev/full"
 fi
 
+check "-o DIR and a column index past 32 bits: clear errors before any work"
+mkdir -p "$TMP/outdir"
+run "$BERTCTL" finetune -m "$BASE" "${COMMON[@]}" -o "$TMP/outdir"
+assert_rc 2
+assert_contains "directory" "$ERR" "is a directory"
+if [ ! -e "$TMP/outdir.ckpt" ]; then pass; else fail "a checkpoint was left beside the directory"; fi
+run "$BERTCTL" finetune -m "$BASE" "${COMMON[@]}" --text-column 99999999999 -o "$TMP/col.gguf"
+assert_rc 1
+assert_contains "column" "$ERR" "--text-column 99999999999 is beyond the 2 columns of the header"
+
 check "a checkpoint whose counters were tampered with is refused, naming the file"
 run "$BERTCTL" finetune -m "$BASE" "${COMMON[@]}" -o "$TMP/tamper.gguf" --stop-after-steps 7
 assert_rc 0
