@@ -7,6 +7,7 @@
 #include "io/gguf.hpp"     // GgufFile, GgufWriter
 #include "model/model.hpp"
 #include "ops/quantize.hpp"  // quantize_s8_rows, dequantize_s8_rows
+#include "text/utf8.hpp"     // utf8_find_invalid
 
 namespace bert::model {
 
@@ -164,6 +165,16 @@ void save_model_gguf(const Model& m, const std::string& path, io::DType dtype,
 
 namespace {
 
+// Strings of a model file go into JSON output and messages: each must be valid UTF-8 (GGUF has no
+// checksum; a flipped byte would otherwise reach `classify --format jsonl` as invalid JSON).
+std::vector<std::string> utf8_strings(const io::GgufFile& f, const char* key) {
+  std::vector<std::string> v = f.get_string_array(key);
+  for (size_t i = 0; i < v.size(); ++i)
+    if (text::utf8_find_invalid(v[i]) != std::string_view::npos)
+      fail_model("{}: {} entry {} is not valid UTF-8", f.path(), key, i);
+  return v;
+}
+
 BertConfig read_config(const io::GgufFile& f) {
   const std::string& src = f.path();
   if (auto arch = f.get_optional<std::string>(key::kArchitecture); !arch || *arch != "bert")
@@ -198,7 +209,7 @@ BertConfig read_config(const io::GgufFile& f) {
   c.initializer_range = f.get_f32(key::kInitializerRange);
   c.has_pooler = f.get_bool(key::kHasPooler);
   if (c.has_classifier()) {
-    c.labels = f.get_string_array(key::kLabels);
+    c.labels = utf8_strings(f, key::kLabels);
     c.multi_label = f.get_bool(key::kMultiLabel);
   }
   c.pooling = parse_pooling(f.get_string(key::kPooling));
@@ -215,15 +226,15 @@ text::Tokenizer read_tokenizer(const io::GgufFile& f) {
   tc.tokenize_chinese_chars = f.get_bool(key::kChineseChars);
   tc.max_input_chars_per_word = int(f.get_u32(key::kMaxCharsPerWord));
   tc.model_max_length = int(f.get_u32(key::kModelMaxLength));
-  std::vector<std::string> specials = f.get_string_array(key::kSpecialTokens);
+  std::vector<std::string> specials = utf8_strings(f, key::kSpecialTokens);
   if (specials.size() != 5) fail_model("{}: {} must list 5 tokens", f.path(), key::kSpecialTokens);
   tc.unk_token = specials[0];
   tc.cls_token = specials[1];
   tc.sep_token = specials[2];
   tc.pad_token = specials[3];
   tc.mask_token = specials[4];
-  tc.extra_special_tokens = f.get_string_array(key::kExtraSpecialTokens);
-  return text::Tokenizer(text::Vocab(f.get_string_array(key::kTokens)), tc);
+  tc.extra_special_tokens = utf8_strings(f, key::kExtraSpecialTokens);
+  return text::Tokenizer(text::Vocab(utf8_strings(f, key::kTokens)), tc);
 }
 
 // The int8 tensors of a file, arranged by layer. Query, key and value must be adjacent (weights and

@@ -67,4 +67,13 @@ run "$BERTCTL" finetune --resume "$TMP/m.gguf" --train "$SOURCE_DIR/testdata/exa
 assert_rc 1
 assert_contains "message" "$ERR" "is not a training checkpoint"
 
+check "a model file whose label is not UTF-8 is refused at load (GGUF has no checksum)"
+"$BERTCTL" init --layers 1 --hidden 32 --heads 2 --intermediate 64 --max-position 32 --vocab "$VOCAB" \
+  --labels "zzlabelone,zzlabeltwo" -o "$TMP/labels.gguf" || fail "init --labels"
+at=$(grep -obUa "zzlabeltwo" "$TMP/labels.gguf" | head -1 | cut -d: -f1)
+printf '\xff' | dd of="$TMP/labels.gguf" bs=1 seek=$((at + 2)) conv=notrunc status=none
+run "$BERTCTL" info "$TMP/labels.gguf" --format json
+assert_rc 1
+assert_contains "label" "$ERR" "bertctl.labels entry 1 is not valid UTF-8"
+
 finish
