@@ -1,5 +1,6 @@
 #include "dataset_options.hpp"
 
+#include <cstdio>
 #include <map>
 
 namespace bertctl {
@@ -27,6 +28,13 @@ void add_dataset_options(CLI::App& app, DatasetOptions& o, const char* on_error_
   app.add_flag("--no-header", o.spec.no_header,
                "CSV/TSV without a header row: the first row is data, columns are 0-based indices");
   app.add_option("--on-error", o.on_error, on_error_help)->check(CLI::IsMember({"fail", "skip"}))->capture_default_str();
+}
+
+void report_dataset(const bert::train::Dataset& d, const char* command, bool quiet) {
+  if (!d.header_note.empty() && !quiet) std::fprintf(stderr, "bertctl: %s: note: %s\n", command, d.header_note.c_str());
+  if (d.skipped)
+    std::fprintf(stderr, "bertctl: %s: skipped %llu bad row(s) of %s, e.g. %s\n", command,
+                 static_cast<unsigned long long>(d.skipped), d.source.c_str(), d.skipped_reasons.front().c_str());
 }
 
 }  // namespace bertctl

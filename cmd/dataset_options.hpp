@@ -19,4 +19,7 @@ struct DatasetOptions {
 
 void add_dataset_options(CLI::App& app, DatasetOptions& o, const char* on_error_help);
 
+// What reading a file left to say: rows skipped (always), a header that looks like data (unless quiet).
+void report_dataset(const bert::train::Dataset& d, const char* command, bool quiet);
+
 }  // namespace bertctl

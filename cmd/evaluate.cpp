@@ -29,10 +29,7 @@ void run_evaluate(EvaluateOptions& o) {
   if (!c.has_classifier()) bert::fail_model("{}: not a sequence classifier (it has no labels)", o.model.model);
   if (c.multi_label) bert::fail_model("{}: multi-label models cannot be evaluated yet", o.model.model);
   const tr::Dataset d = tr::read_dataset(o.data, o.dataset.resolved());
-  if (!d.header_note.empty()) std::fprintf(stderr, "bertctl: evaluate: note: %s\n", d.header_note.c_str());
-  if (d.skipped)
-    std::fprintf(stderr, "bertctl: evaluate: skipped %llu bad row(s) of %s, e.g. %s\n",
-                 static_cast<unsigned long long>(d.skipped), d.source.c_str(), d.skipped_reasons.front().c_str());
+  report_dataset(d, "evaluate", /*quiet=*/false);
   const tr::LabelledTexts data =
       tr::tokenize_labelled(model, d.rows, encode_options_for(o.model, model, "evaluate").max_length, o.data);
   bert::model::Inference inf(model);

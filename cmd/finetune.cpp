@@ -143,18 +143,12 @@ void run_finetune(FinetuneOptions& o) {
   if (!o.resume.empty()) take_checkpoint_settings(o);
 
   const tr::DatasetSpec spec = o.data.resolved();
-  auto report_skips = [&](const tr::Dataset& d) {
-    if (!d.header_note.empty() && !o.quiet) std::fprintf(stderr, "bertctl: finetune: note: %s\n", d.header_note.c_str());
-    if (d.skipped == 0) return;
-    std::fprintf(stderr, "bertctl: finetune: skipped %llu bad row(s) of %s, e.g. %s\n",
-                 static_cast<unsigned long long>(d.skipped), d.source.c_str(), d.skipped_reasons.front().c_str());
-  };
   tr::Dataset train = tr::read_dataset(o.train, spec);
-  report_skips(train);
+  report_dataset(train, "finetune", o.quiet);
   std::vector<tr::Example> eval_rows;
   if (!o.eval.empty()) {
     tr::Dataset eval = tr::read_dataset(o.eval, spec);
-    report_skips(eval);
+    report_dataset(eval, "finetune", o.quiet);
     eval_rows = std::move(eval.rows);
   } else if (o.eval_split > 0) {
     tr::split_for_eval(train.rows, eval_rows, o.eval_split, o.seed);

@@ -76,11 +76,12 @@ void read_sentence_transformers(const fs::path& dir, BertConfig& config, int& ma
         fail_model("{}: {} pooling modes are enabled ({}); sentence-transformers concatenates them, which bertctl "
                    "does not support: enable one",
                    pc.string(), enabled.size(), fmt::join(enabled, ", "));
-      if (p.value("pooling_mode_cls_token", false))
+      const std::string mode = enabled.empty() ? "" : enabled.front();
+      if (mode == "cls_token")
         config.pooling = Pooling::POOLING_CLS;
-      else if (p.value("pooling_mode_max_tokens", false))
+      else if (mode == "max_tokens")
         config.pooling = Pooling::POOLING_MAX;
-      else if (p.value("pooling_mode_mean_tokens", false))
+      else if (mode == "mean_tokens")
         config.pooling = Pooling::POOLING_MEAN;
       else
         fail_model("{}: only cls, mean or max pooling is supported", pc.string());

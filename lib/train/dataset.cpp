@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>  // JSON Lines
 
 #include "core/error.hpp"  // fail_input
-#include "core/json.hpp"   // try_parse_json (bounded nesting)
+#include "core/json.hpp"   // parse_json (bounded nesting)
 #include "core/file.hpp"   // read_file
 #include "text/utf8.hpp"   // utf8_find_invalid
 
@@ -136,8 +136,7 @@ void read_jsonl(Dataset& d, const std::string& data, const DatasetSpec& spec) {
     ++line;
     if (l.find_first_not_of(" \t\r") == std::string_view::npos) continue;
     ++row;
-    nlohmann::json j;
-    if (std::string err = try_parse_json(l, j); !err.empty()) fail_input("{}: line {}: invalid JSON: {}", d.source, line, err);
+    const nlohmann::json j = parse_json(l, fmt::format("{}: line {}", d.source, line));
     auto get = [&](const std::string& name) -> std::string {
       if (name.empty() || !j.is_object() || !j.contains(name)) return "";
       const nlohmann::json& v = j[name];

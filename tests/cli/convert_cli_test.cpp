@@ -50,6 +50,22 @@ void expect_refused(const fs::path& checkpoint, const std::string& names, const 
 const std::vector<std::string> kMlmFiles = {"config.json", "vocab.txt", "tokenizer_config.json",
                                             "special_tokens_map.json", "model.safetensors"};
 
+// tiny-cased-base as a sentence-transformers folder: Transformer, Pooling with `pooling_config`,
+// and a Normalize module if asked.
+fs::path sentence_transformers_dir(const TempDir& tmp, const std::string& pooling_config, bool normalize) {
+  const fs::path st = copy_fixture(tmp, "tiny-cased-base", {"config.json", "vocab.txt", "tokenizer_config.json",
+                                                            "special_tokens_map.json", "model.safetensors"});
+  spit(st / "modules.json",
+       std::string(R"([{"idx":0,"name":"0","path":"","type":"sentence_transformers.models.Transformer"},)") +
+           R"({"idx":1,"name":"1","path":"1_Pooling","type":"sentence_transformers.models.Pooling"})" +
+           (normalize ? R"(,{"idx":2,"name":"2","path":"2_Normalize","type":"sentence_transformers.models.Normalize"})"
+                      : "") +
+           "]");
+  fs::create_directories(st / "1_Pooling");
+  spit(st / "1_Pooling" / "config.json", pooling_config);
+  return st;
+}
+
 }  // namespace
 
 TEST_CASE("pytorch_model.bin and model.safetensors convert to byte-identical model files") {
@@ -239,15 +255,8 @@ TEST_CASE("bad inputs: one clear line, exit 1, nothing written") {
 
 TEST_CASE("a sentence-transformers directory brings its pooling and normalisation into the model file") {
   TempDir tmp;
-  const fs::path st = copy_fixture(tmp, "tiny-cased-base", {"config.json", "vocab.txt", "tokenizer_config.json",
-                                                            "special_tokens_map.json", "model.safetensors"});
-  spit(st / "modules.json",
-       R"([{"idx":0,"name":"0","path":"","type":"sentence_transformers.models.Transformer"},)"
-       R"({"idx":1,"name":"1","path":"1_Pooling","type":"sentence_transformers.models.Pooling"},)"
-       R"({"idx":2,"name":"2","path":"2_Normalize","type":"sentence_transformers.models.Normalize"}])");
-  fs::create_directories(st / "1_Pooling");
-  spit(st / "1_Pooling" / "config.json",
-       R"({"word_embedding_dimension":48,"pooling_mode_cls_token":true,"pooling_mode_mean_tokens":false})");
+  const fs::path st = sentence_transformers_dir(
+      tmp, R"({"word_embedding_dimension":48,"pooling_mode_cls_token":true,"pooling_mode_mean_tokens":false})", true);
   spit(st / "sentence_bert_config.json", R"({"max_seq_length": 16, "do_lower_case": false})");
   const std::string gguf = (tmp / "st.gguf").string();
   REQUIRE(run_bertctl({"convert", st.string(), "-o", gguf}).exit_code == 0);
@@ -272,14 +281,8 @@ TEST_CASE("a sentence-transformers directory brings its pooling and normalisatio
 // the first and say nothing.
 TEST_CASE("a sentence-transformers pooling with two modes is refused, naming them") {
   TempDir tmp;
-  const fs::path st = copy_fixture(tmp, "tiny-cased-base", {"config.json", "vocab.txt", "tokenizer_config.json",
-                                                            "special_tokens_map.json", "model.safetensors"});
-  spit(st / "modules.json",
-       R"([{"idx":0,"name":"0","path":"","type":"sentence_transformers.models.Transformer"},)"
-       R"({"idx":1,"name":"1","path":"1_Pooling","type":"sentence_transformers.models.Pooling"}])");
-  fs::create_directories(st / "1_Pooling");
-  spit(st / "1_Pooling" / "config.json",
-       R"({"word_embedding_dimension":48,"pooling_mode_cls_token":true,"pooling_mode_mean_tokens":true})");
+  const fs::path st = sentence_transformers_dir(
+      tmp, R"({"word_embedding_dimension":48,"pooling_mode_cls_token":true,"pooling_mode_mean_tokens":true})", false);
   const std::string gguf = (tmp / "st.gguf").string();
   auto r = run_bertctl({"convert", st.string(), "-o", gguf});
   CHECK(r.exit_code == 1);

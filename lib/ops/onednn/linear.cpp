@@ -391,13 +391,8 @@ void add_column_sums(float* __restrict sums, const float* __restrict rows, int M
 // every call. 12-17% faster than gemm:jit's 120 GFLOP/s for BERT-base's shapes (microbenchmark,
 // 1,024 rows: 135-141; oneDNN's 1x1 backward-data kernel: 98-127).
 void backward_data_as_convolution(float* dx, const float* dy, const float* weight, int M, int K, int N) {
-  LinearEntry& e = linear_cache.get(fmt::format("dx:{}:{}:{}", M, K, N), [&] {
-    dnnl::post_ops po;
-    po.append_sum(1.f);
-    dnnl::primitive_attr attr;
-    attr.set_post_ops(po);
-    return convolution_linear(M, N, K, false, attr, true);
-  });
+  LinearEntry& e = linear_cache.get(fmt::format("dx:{}:{}:{}", M, K, N),
+                                    [&] { return convolution_linear(M, N, K, false, accumulating(), true); });
   run(e.prim, {{DNNL_ARG_SRC, mem(e.x, dy)}, {DNNL_ARG_WEIGHTS, reordered(e, weight)}, {DNNL_ARG_DST, mem(e.y, dx)}});
 }
 
@@ -408,13 +403,8 @@ void backward_data_as_convolution(float* dx, const float* dy, const float* weigh
 // 4999-5050 -> 4447-4965 ms (alternating runs). oneDNN's own 1x1 backward-weights kernel measured
 // slower still (55-90 GFLOP/s).
 void weight_gradient_as_convolution(float* dweight, const float* dy, const float* x, int M, int K, int N) {
-  LinearEntry& e = linear_cache.get(fmt::format("dw:{}:{}:{}", M, K, N), [&] {
-    dnnl::post_ops po;
-    po.append_sum(1.f);
-    dnnl::primitive_attr attr;
-    attr.set_post_ops(po);
-    return convolution_linear(N, M, K, false, attr, true);
-  });
+  LinearEntry& e = linear_cache.get(fmt::format("dw:{}:{}:{}", M, K, N),
+                                    [&] { return convolution_linear(N, M, K, false, accumulating(), true); });
   struct ReorderEntry {
     dnnl::reorder prim;
   };

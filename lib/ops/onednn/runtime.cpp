@@ -86,6 +86,14 @@ float* scratch(int slot, size_t n) {
   return buffers[slot].as<float>();
 }
 
+dnnl::primitive_attr accumulating() {
+  dnnl::post_ops po;
+  po.append_sum(1.f);
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(po);
+  return attr;
+}
+
 void add_into(float* dst, const float* src, size_t n) {
 #pragma omp parallel for simd schedule(static) if (n >= (size_t(1) << 15) && !omp_in_parallel())
   for (size_t i = 0; i < n; ++i) dst[i] += src[i];
@@ -126,13 +134,8 @@ MatmulEntry& strided_matmul(const memory::desc& a, const memory::desc& b, const 
                             float scale, bool accumulate) {
   std::string key = fmt::format("mm:{}|{}|{}|{}|{}", md_key(a), md_key(b), md_key(c), scale, accumulate);
   return cache_here(matmul_cache()).get(key, [&] {
-    dnnl::primitive_attr attr;
+    dnnl::primitive_attr attr = accumulate ? accumulating() : dnnl::primitive_attr();
     if (scale != 1.f) attr.set_output_scales(0, {scale});
-    if (accumulate) {
-      dnnl::post_ops po;
-      po.append_sum(1.f);
-      attr.set_post_ops(po);
-    }
     return make_matmul(a, b, nullptr, c, attr);
   });
 }

@@ -122,6 +122,8 @@ algorithm eltwise_algorithm(Activation act);
 // backward passes of layer norm, activations, softmax; 2-3 attention's dropout and score
 // gradients; 4 attention pieces' scores; 5 their head-major copies.
 float* scratch(int slot, size_t n);
+// Attributes whose primitive adds its result into the destination (a sum post-op).
+dnnl::primitive_attr accumulating();
 void add_into(float* dst, const float* src, size_t n);
 // dst = a ⊙ b elementwise (dst may be a), on oneDNN's threads.
 void multiply(float* dst, const float* a, const float* b, size_t n);
