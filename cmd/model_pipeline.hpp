@@ -94,7 +94,7 @@ uint64_t run_model_pipeline(const TextInputOptions& input, const ModelOptions& m
       PipelineRecord<Result>& r = c.records[i - header];
       r.source = lines.source;
       r.line_number = lines.line_number(i);
-      if (std::string err = read_line_texts(input, lines.line(i), texts, &columns, lines.source); !err.empty()) {
+      if (std::string err = read_batch_line_texts(input, lines, i, texts, &columns); !err.empty()) {
         c.fatal = fmt::format("{}:{}: {}", lines.source, r.line_number, err);
         c.records.resize(i - header);
         break;
@@ -140,7 +140,7 @@ uint64_t run_model_pipeline(const TextInputOptions& input, const ModelOptions& m
   // Two low-priority tokenizing threads keep ahead of the model, which runs here on oneDNN's threads
   // and so never waits for the cores it was given.
   bert::OrderedWorkers<bert::LineBatch, Chunk> pool(2, tokenize, process, 4, /*background=*/true);
-  bert::LineReader reader(input.inputs);
+  bert::LineReader reader(input.inputs, input.max_line_bytes);
   bert::LineBatch lines;
   // Lines sorted together by length: on mixed text a window of 1,024 lines leaves about 3% padding
   // (256: 9%, batches in input order: 31%). A pipe's lines come as they arrive, in smaller chunks.
@@ -150,6 +150,7 @@ uint64_t run_model_pipeline(const TextInputOptions& input, const ModelOptions& m
     pool.submit(std::move(lines));
   }
   pool.finish();
+  report_cut_lines(command, reader);
   return errors;
 }
 

@@ -36,6 +36,26 @@ void add_text_input_options(CLI::App& app, TextInputOptions& o, bool tables) {
   app.add_option("--on-error", o.on_error, "Invalid UTF-8: fail (exit 1) or replace bad bytes with U+FFFD")
       ->check(CLI::IsMember({"fail", "replace"}))
       ->capture_default_str();
+  app.add_option("--max-line-bytes", o.max_line_bytes,
+                 "Longer input lines are cut to N bytes with a warning (text) or refused (jsonl, csv, tsv)")
+      ->type_name("N")
+      ->check(CLI::Range(size_t(64), size_t(1) << 40))
+      ->capture_default_str();
+}
+
+std::string read_batch_line_texts(const TextInputOptions& o, const bert::LineBatch& lines, size_t i, LineTexts& out,
+                                  const TableColumns* columns) {
+  if (o.input_format != "text" && lines.was_cut(i))
+    return fmt::format("the line is longer than --max-line-bytes ({} bytes); raise it to read this record",
+                       o.max_line_bytes);
+  return read_line_texts(o, lines.line(i), out, columns, lines.source);
+}
+
+void report_cut_lines(const char* command, const bert::LineReader& reader) {
+  if (reader.cut_lines() == 0) return;
+  std::fprintf(stderr, "bertctl: %s: warning: %llu line(s) longer than --max-line-bytes (%zu bytes) were cut to that "
+               "length (the first: %s)\n", command, static_cast<unsigned long long>(reader.cut_lines()),
+               reader.max_line_bytes(), reader.first_cut().c_str());
 }
 
 bool is_table(const TextInputOptions& o) { return o.input_format == "csv" || o.input_format == "tsv"; }

@@ -2,6 +2,7 @@
 // text|jsonl with --text-field/--pair-field, and --on-error for invalid UTF-8. Declared once so the
 // flags and their help read the same in tokenize, encode, classify and fill-mask.
 #pragma once
+#include "core/line_reader.hpp"  // LineBatch, LineReader, kDefaultMaxLineBytes
 #include <map>
 #include <mutex>
 #include <string>
@@ -20,6 +21,7 @@ struct TextInputOptions {
   std::string pair_field = "text_pair";  // ... with --pair: the second text
   bool pair = false;
   std::string on_error = "fail";         // invalid UTF-8: fail | replace
+  size_t max_line_bytes = bert::kDefaultMaxLineBytes;  // longer lines are cut (text) or refused
 };
 
 // `tables`: csv and tsv input too (commands that run the model pipeline; it reads the header).
@@ -51,5 +53,13 @@ struct LineTexts {
 // with a newline in it is an error here).
 std::string read_line_texts(const TextInputOptions& o, std::string_view line, LineTexts& out,
                             const TableColumns* columns = nullptr, const std::string& source = "");
+
+// Line `i` of `lines` through read_line_texts; a line the reader cut at --max-line-bytes is an error
+// unless the input is plain text (a cut JSON or CSV record would be misread).
+std::string read_batch_line_texts(const TextInputOptions& o, const bert::LineBatch& lines, size_t i, LineTexts& out,
+                                  const TableColumns* columns = nullptr);
+
+// After the run: one warning when lines were cut at --max-line-bytes (how many, and the first).
+void report_cut_lines(const char* command, const bert::LineReader& reader);
 
 }  // namespace bertctl

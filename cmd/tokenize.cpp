@@ -156,7 +156,7 @@ void run_tokenize(const TokenizeOptions& o) {
     bert::text::Encoding e;
     LineTexts texts;
     for (size_t i = 0; i < batch.size(); ++i) {
-      if (std::string err = read_line_texts(o.input, batch.line(i), texts); !err.empty()) {
+      if (std::string err = read_batch_line_texts(o.input, batch, i, texts); !err.empty()) {
         r.error = fmt::format("{}:{}: {}", batch.source, batch.line_number(i), err);
         break;  // the lines before it are still printed
       }
@@ -183,11 +183,12 @@ void run_tokenize(const TokenizeOptions& o) {
     }
   };
   bert::OrderedWorkers<bert::LineBatch, BatchOutput> pool(o.threads, work, emit);
-  bert::LineReader reader(o.input.inputs);
+  bert::LineReader reader(o.input.inputs, o.input.max_line_bytes);
   bert::LineBatch batch;
   while (reader.next_batch(batch, 1024, 1 << 18)) pool.submit(std::move(batch));
   pool.finish();
   out.flush();
+  report_cut_lines("tokenize", reader);
 }
 
 }  // namespace

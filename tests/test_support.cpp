@@ -7,7 +7,12 @@
 #include <random>
 #include <sstream>
 
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 namespace bert::test {
 
@@ -95,12 +100,6 @@ bert::model::EncoderInput batch_from_json(const nlohmann::json& batch) {
   return in;
 }
 
-static std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
 static std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::stringstream ss;
@@ -126,13 +125,33 @@ RunResult run_bertctl(const std::vector<std::string>& args, const std::string& i
   {
     std::ofstream(dir / "stdin", std::ios::binary) << input;
   }
-  std::string cmd = quote(bin);
-  for (const std::string& a : args) cmd += " " + quote(a);
-  cmd += " <" + quote((dir / "stdin").string()) + " >" + quote((dir / "stdout").string()) + " 2>" +
-         quote((dir / "stderr").string());
-  const int status = std::system(cmd.c_str());
+  std::vector<std::string> argv_strings{bin};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : argv_strings) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  // fork + exec + wait4 rather than system(): the child's own peak RSS, not the largest so far.
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    auto redirect = [](const fs::path& p, int flags, int target) {
+      const int fd = ::open(p.c_str(), flags, 0644);
+      if (fd < 0 || ::dup2(fd, target) < 0) ::_exit(126);
+      ::close(fd);
+    };
+    redirect(dir / "stdin", O_RDONLY, 0);
+    redirect(dir / "stdout", O_WRONLY | O_CREAT | O_TRUNC, 1);
+    redirect(dir / "stderr", O_WRONLY | O_CREAT | O_TRUNC, 2);
+    ::execv(bin, argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  struct rusage usage {};
+  while (::wait4(pid, &status, 0, &usage) < 0)
+    if (errno != EINTR) throw std::runtime_error("wait4 failed");
   RunResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.peak_rss_mb = double(usage.ru_maxrss) / 1024.0;
   r.out = slurp(dir / "stdout");
   r.err = slurp(dir / "stderr");
   return r;

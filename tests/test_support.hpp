@@ -44,6 +44,7 @@ bert::model::EncoderInput batch_from_json(const nlohmann::json& batch);
 struct RunResult {
   int exit_code = -1;
   std::string out, err;
+  double peak_rss_mb = 0;  // the process's maximum resident set
 };
 RunResult run_bertctl(const std::vector<std::string>& args, const std::string& input = "");
 

@@ -14,9 +14,13 @@ namespace bert {
 void LineBatch::clear() {
   data.clear();
   starts.clear();
+  cut.clear();
 }
 
-LineReader::LineReader(std::vector<std::string> paths) : paths_(std::move(paths)) {
+bool LineBatch::was_cut(size_t i) const { return std::find(cut.begin(), cut.end(), i) != cut.end(); }
+
+LineReader::LineReader(std::vector<std::string> paths, size_t max_line_bytes)
+    : paths_(std::move(paths)), max_line_bytes_(std::max<size_t>(max_line_bytes, 4)) {
   if (paths_.empty()) paths_.push_back("-");
 }
 
@@ -42,6 +46,7 @@ bool LineReader::open_next() {
   pos_ = 0;
   scanned_ = 0;
   eof_ = false;
+  skipping_ = false;
   return true;
 }
 
@@ -69,29 +74,52 @@ bool LineReader::fill() {
   }
 }
 
+// Hands out buf_[pos_, pos_ + len) as the next line of `batch` and consumes it (and its '\n' unless
+// the line was cut: the rest of a cut line is skipped later).
+void LineReader::append_line(LineBatch& batch, size_t len, bool cut) {
+  if (batch.starts.empty()) {
+    batch.starts.push_back(0);
+    batch.source = name_;
+    batch.first_line = line_no_;
+  }
+  if (cut) {
+    batch.cut.push_back(batch.size());
+    if (cut_count_++ == 0) first_cut_ = name_ + ":" + std::to_string(line_no_);
+  }
+  batch.data.append(buf_, pos_, len);
+  batch.starts.push_back(batch.data.size());
+  pos_ += cut ? len : len + 1;
+  ++line_no_;
+}
+
 bool LineReader::next_batch(LineBatch& batch, size_t max_lines, size_t max_bytes) {
   batch.clear();
   for (;;) {
     if (fd_ < 0 && !open_next()) return false;
     // Complete lines already buffered.
     while (batch.size() < max_lines && batch.data.size() < max_bytes) {
-      const char* begin = buf_.data() + pos_;
       size_t from = std::max(pos_, scanned_);  // a long line is not scanned again after each read
       const void* nl = std::memchr(buf_.data() + from, '\n', buf_.size() - from);
+      const size_t nl_at = nl ? size_t(static_cast<const char*>(nl) - buf_.data()) : buf_.size();
+      if (skipping_) {  // the rest of a cut line
+        pos_ = scanned_ = nl ? nl_at + 1 : buf_.size();
+        skipping_ = !nl;
+        if (skipping_) break;
+        continue;
+      }
+      if (nl_at - pos_ > max_line_bytes_) {
+        // Cut at a character boundary: step back over UTF-8 continuation bytes (at most three).
+        size_t len = max_line_bytes_;
+        for (int k = 0; k < 3 && (static_cast<unsigned char>(buf_[pos_ + len]) & 0xC0) == 0x80; ++k) --len;
+        append_line(batch, len, /*cut=*/true);
+        skipping_ = true;
+        continue;
+      }
       if (!nl) {
         scanned_ = buf_.size();
         break;
       }
-      size_t len = size_t(static_cast<const char*>(nl) - begin);
-      if (batch.starts.empty()) {
-        batch.starts.push_back(0);
-        batch.source = name_;
-        batch.first_line = line_no_;
-      }
-      batch.data.append(begin, len);
-      batch.starts.push_back(batch.data.size());
-      pos_ += len + 1;
-      ++line_no_;
+      append_line(batch, nl_at - pos_, /*cut=*/false);
     }
     if (batch.size() > 0) {
       batch.sequence = batches_++;
@@ -99,13 +127,10 @@ bool LineReader::next_batch(LineBatch& batch, size_t max_lines, size_t max_bytes
     }
     if (!fill()) {
       // End of this input: a last line without '\n' is still a line.
-      if (pos_ < buf_.size()) {
-        batch.starts = {0, buf_.size() - pos_};
-        batch.data.assign(buf_, pos_, std::string::npos);
-        batch.source = name_;
-        batch.first_line = line_no_++;
-        batch.sequence = batches_++;
+      if (pos_ < buf_.size() && !skipping_) {
+        append_line(batch, buf_.size() - pos_, /*cut=*/false);
         pos_ = buf_.size();
+        batch.sequence = batches_++;
         return true;
       }
       if (fd_ > 0) ::close(fd_);
