@@ -106,13 +106,17 @@ const char* pickle_kind_name(PickleKind kind) {
 }
 
 Unpickler::Unpickler(std::string_view bytes, std::string source, const PickleHooks& hooks)
-    : bytes_(bytes), source_(std::move(source)), hooks_(hooks) {}
+    : bytes_(bytes), source_(std::move(source)), hooks_(hooks), max_values_(bytes.size() / 2 + 1024) {}
 
 void Unpickler::fail(const std::string& message) const {
   fail_model("{}: {} (pickle byte {})", source_, message, op_pos_);
 }
 
 PickleValue* Unpickler::make(PickleKind kind) {
+  // Values cost ~100 bytes each: bound them by the pickle's size (real checkpoints use one value per
+  // ~6 bytes) so that a small file of one-byte opcodes cannot take gigabytes.
+  if (arena_.size() >= max_values_)
+    fail(fmt::format("more than {} values from {} bytes; not a checkpoint's pickle", max_values_, bytes_.size()));
   arena_.emplace_back();
   arena_.back().kind = kind;
   return &arena_.back();
@@ -157,6 +161,12 @@ std::vector<PickleValue*> Unpickler::pop_mark(const char* op) {
   std::vector<PickleValue*> items(stack_.begin() + long(mark), stack_.end());
   stack_.resize(mark);
   return items;
+}
+
+void Unpickler::memo_put(uint64_t slot, PickleValue* v) {
+  if (memo_.size() >= max_values_)
+    fail(fmt::format("more than {} memo entries from {} bytes; not a checkpoint's pickle", max_values_, bytes_.size()));
+  memo_[slot] = v;
 }
 
 PickleValue* Unpickler::make_string(PickleKind kind, size_t n, const char* op) {
@@ -368,14 +378,14 @@ void Unpickler::run(unsigned char op) {
       break;
     }
     case OP_BINPUT:
-      memo_[take_uint(1, name)] = top(name);
+      memo_put(take_uint(1, name), top(name));
       break;
     case OP_LONG_BINPUT:
-      memo_[take_uint(4, name)] = top(name);
+      memo_put(take_uint(4, name), top(name));
       break;
     case OP_MEMOIZE: {
       PickleValue* v = top(name);
-      memo_[memo_.size()] = v;
+      memo_put(memo_.size(), v);
       break;
     }
     case OP_BINGET:

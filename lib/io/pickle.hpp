@@ -85,6 +85,7 @@ class Unpickler {
   std::vector<PickleValue*> pop_mark(const char* op);
   void push(PickleValue* v) { stack_.push_back(v); }
   PickleValue* make_string(PickleKind kind, size_t n, const char* op);
+  void memo_put(uint64_t slot, PickleValue* v);
   PickleValue* make_global(std::string module, std::string name);
   void run(unsigned char op);
 
@@ -97,6 +98,7 @@ class Unpickler {
   std::vector<PickleValue*> stack_;
   std::vector<size_t> marks_;  // stack sizes at each MARK
   std::unordered_map<uint64_t, PickleValue*> memo_;
+  size_t max_values_;  // values and memo entries this pickle may make (by its size)
   bool stopped_ = false;
 };
 

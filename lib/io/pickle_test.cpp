@@ -169,3 +169,17 @@ TEST_CASE("bad memo index, unknown opcode, odd SETITEMS, extra values at STOP, w
   CHECK_CONTAINS(run.error("\x80\x02KaKaK\x01s."s), "SETITEM expects a dict but found a int");
   CHECK_CONTAINS(run.error("\x80\x02NQ."s), "persistent ids are not allowed here");
 }
+
+TEST_CASE("values and memo entries are bounded by the pickle's size") {
+  // 200,000 EMPTY_TUPLEs: 200 KB that would make 200,000 values (~20 MB); a real checkpoint's pickle
+  // makes one value per ~6 bytes. A deflated data.pkl of 10^8 such opcodes took 8.9 GB.
+  Run run;
+  CHECK_CONTAINS(run.error("\x80\x02"s + std::string(200000, ')') + "."), "more than 101025 values from 200003 bytes");
+  // One value memoized 200,000 times (MEMOIZE, 0x94).
+  CHECK_CONTAINS(run.error("\x80\x02)"s + std::string(200000, '\x94') + "."),
+                 "more than 101026 memo entries from 200004 bytes");
+  // The same opcodes in the numbers a checkpoint has are fine.
+  const std::string fine = "\x80\x02(" + std::string(1000, ')') + "t.";
+  Unpickler u(fine, "data.pkl", run.hooks);
+  CHECK(u.load()->items.size() == 1000);
+}

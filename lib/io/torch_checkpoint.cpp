@@ -31,7 +31,11 @@ constexpr const char* kRebuildTensorV2 = "torch._utils._rebuild_tensor_v2";
 constexpr const char* kRebuildTensor = "torch._utils._rebuild_tensor";
 constexpr const char* kRebuildParameter = "torch._utils._rebuild_parameter";
 
-constexpr uint64_t kMaxPickleBytes = uint64_t(1) << 30;
+// A data.pkl holds ~120 bytes per tensor: 64 MB is half a million tensors.
+constexpr uint64_t kMaxPickleBytes = uint64_t(64) << 20;
+// torch.save stores entries uncompressed and float weights do not compress; a deflated entry of
+// over a megabyte that expands more than this is a zip bomb, not a checkpoint.
+constexpr uint64_t kMaxDeflateRatio = 100;
 
 struct ZipDiscard {
   void operator()(zip_t* z) const { zip_discard(z); }
@@ -150,6 +154,9 @@ class CheckpointReader {
         (!stored && st.size / 1100 > st.comp_size))  // deflate cannot expand more than ~1032:1
       fail_model("{}: zip entry {} claims {} bytes from {} compressed in a {}-byte file (corrupt)", path_,
                  name, st.size, st.comp_size, file_size_);
+    if (!stored && st.size > (uint64_t(1) << 20) && st.size / kMaxDeflateRatio > st.comp_size)
+      fail_model("{}: zip entry {} expands {} compressed bytes to {}, more than {}:1; refusing a likely zip bomb",
+                 path_, name, st.comp_size, st.size, kMaxDeflateRatio);
     return st.size;
   }
 
@@ -313,6 +320,12 @@ class CheckpointReader {
           "elements)",
           path_, name, shape_string(t.size), shape_string(t.stride), t.offset, s.key, s.numel);
 
+    // Weights never alias themselves: a view with more elements than its storage (stride 0, or
+    // overlapping rows) would turn a few bytes of file into gigabytes of gathered copies.
+    if (numel > s.numel)
+      fail_model("{}: tensor '{}' (shape {}, stride {}) has {} elements but its storage '{}' only {}; overlapping "
+                 "views are not weights",
+                 path_, name, shape_string(t.size), shape_string(t.stride), numel, s.key, s.numel);
     bool contiguous = true;
     int64_t expected = 1;
     for (size_t i = t.size.size(); i-- > 0;) {

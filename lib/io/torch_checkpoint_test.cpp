@@ -188,6 +188,16 @@ TEST_CASE("bad: tensor reaching past its storage") {
       "tensor 'w' (shape [2, 3], stride [3, 1], offset 0) reaches past the end of storage '0' (4 elements)");
 }
 
+TEST_CASE("bad: a stride-0 view with more elements than its storage (4 bytes that would gather to 4 GB)") {
+  CHECK_CONTAINS(error_loading(testdata("stride_zero.bin")),
+                 "tensor 'w' (shape [1073741824], stride [0]) has 1073741824 elements but its storage '0' only 1; "
+                 "overlapping views are not weights");
+}
+
+TEST_CASE("bad: a zip bomb (4 MB of weights deflated to 4 KB)") {
+  CHECK_CONTAINS(error_loading(testdata("zip_bomb.bin")), "more than 100:1; refusing a likely zip bomb");
+}
+
 TEST_CASE("bad: storage smaller than the pickle declares") {
   CHECK_CONTAINS(error_loading(testdata("storage_size_mismatch.bin")),
                  "storage '0' holds 16 bytes, but the pickle declares 10 elements of F32 (40 bytes)");

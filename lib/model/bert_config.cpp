@@ -1,5 +1,7 @@
 #include "model/bert_config.hpp"
 
+#include <cmath>
+
 #include <nlohmann/json.hpp>  // json
 
 #include "core/error.hpp"  // fail_model
@@ -81,8 +83,11 @@ float get_float(const json& j, const char* key, const std::string& source, float
 }
 
 Architecture parse_architecture(const json& j, const std::string& source) {
-  std::string model_type = j.value("model_type", std::string("bert"));
-  if (!j.contains("model_type") || !j["model_type"].is_string()) model_type = "bert";
+  std::string model_type = "bert";
+  if (auto it = j.find("model_type"); it != j.end() && !it->is_null()) {
+    if (!it->is_string()) fail_model("{}: \"model_type\" must be a name, not {}", source, it->dump());
+    model_type = it->get<std::string>();
+  }
   if (model_type != "bert")
     fail_model("{}: model_type '{}' is not supported (only BERT: bertctl does not run {} models)", source,
                model_type, model_type);
@@ -131,7 +136,11 @@ BertConfig parse_hf_config(const std::string& text, const std::string& source) {
   if (c.has_classifier()) {
     auto it = j.find("id2label");
     int n = get_int(j, "num_labels", source, 2);
-    if (it != j.end() && it->is_object()) n = int(it->size());
+    if (it != j.end() && it->is_object()) n = int(std::min<size_t>(it->size(), INT32_MAX));
+    // Checked before the label names are made (a claimed 10^8 labels took 16 GB).
+    if (n < 1 || n > kMaxLabels)
+      fail_model("{}: {} {} is not a number of labels (1 to {})", source,
+                 it != j.end() && it->is_object() ? "id2label's size" : "num_labels", n, kMaxLabels);
     c.labels.resize(size_t(n));
     for (int i = 0; i < n; ++i) c.labels[size_t(i)] = "LABEL_" + std::to_string(i);
     if (it != j.end() && it->is_object())
@@ -170,6 +179,9 @@ void BertConfig::validate(const std::string& source) const {
   if (pad_token_id < 0 || pad_token_id >= vocab_size)
     fail_model("{}: pad_token_id {} is outside the vocabulary (size {})", source, pad_token_id, vocab_size);
   if (has_classifier() && labels.empty()) fail_model("{}: a classifier needs at least one label", source);
+  if (labels.size() > size_t(kMaxLabels)) fail_model("{}: {} labels is more than {}", source, labels.size(), kMaxLabels);
+  if (!std::isfinite(layer_norm_eps) || layer_norm_eps < 0.f)
+    fail_model("{}: layer_norm_eps must be a finite number >= 0 (got {})", source, layer_norm_eps);
   for (float p : {hidden_dropout_prob, attention_probs_dropout_prob})
     if (!(p >= 0.f && p < 1.f)) fail_model("{}: dropout probabilities must be in [0, 1)", source);
   // Sizes so large that tensor byte counts overflow are corrupt files, not models.

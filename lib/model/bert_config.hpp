@@ -20,6 +20,9 @@ enum class Architecture {
 
 enum class Pooling { POOLING_CLS, POOLING_MEAN, POOLING_MAX, POOLING_POOLER, POOLING_NONE };
 
+// More labels than any classifier has: a config claiming more is corrupt (and would cost gigabytes).
+inline constexpr int kMaxLabels = 1 << 20;
+
 struct BertConfig {
   Architecture architecture = Architecture::ARCH_BERT_MODEL;
   int vocab_size = 0;

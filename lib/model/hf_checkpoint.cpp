@@ -60,7 +60,13 @@ void read_sentence_transformers(const fs::path& dir, BertConfig& config, int& ma
   bool has_pooling = false;
   config.normalize = false;
   for (const json& m : modules) {
-    const std::string type = m.value("type", ""), path = m.value("path", "");
+    auto text = [&](const char* key) {
+      const auto it = m.is_object() ? m.find(key) : m.end();
+      if (!m.is_object() || (it != m.end() && !it->is_string()))
+        fail_model("{}: each module must be an object whose \"type\" and \"path\" are strings", modules_path.string());
+      return it == m.end() ? std::string() : it->get<std::string>();
+    };
+    const std::string type = text("type"), path = text("path");
     if (type.ends_with("models.Pooling")) {
       const fs::path pc = dir / path / "config.json";
       json p;
@@ -99,8 +105,12 @@ void read_sentence_transformers(const fs::path& dir, BertConfig& config, int& ma
   if (fs::exists(sbc)) {
     json s;
     if (std::string err = try_parse_json(read_file(sbc.string()), s); !err.empty()) fail_model("{}: malformed JSON: {}", sbc.string(), err);
-    if (s.is_object() && s.contains("max_seq_length") && s["max_seq_length"].is_number_integer())
-      max_seq_length = s["max_seq_length"].get<int>();
+    if (s.is_object() && s.contains("max_seq_length") && s["max_seq_length"].is_number_integer()) {
+      const int64_t v = s["max_seq_length"].is_number_unsigned() ? int64_t(std::min<uint64_t>(s["max_seq_length"].get<uint64_t>(), INT32_MAX))
+                                                                 : s["max_seq_length"].get<int64_t>();
+      if (v <= 0 || v > INT32_MAX) fail_model("{}: max_seq_length {} is not a positive length", sbc.string(), v);
+      max_seq_length = int(v);
+    }
   }
 }
 
@@ -132,10 +142,9 @@ Model load_hf_checkpoint(const std::string& dir_name) {
   if (!m.config.has_pooler && find_tensor(ar, name_prefix(m.config.architecture) + "pooler.dense.weight"))
     m.config.has_pooler = true;
 
-  m.storage = WeightStorage(m.config, m.weights);
-  BertWeights dst = m.weights;
-  std::vector<const io::TensorData*> used;
-  for_each_tensor(m.config, dst, [&](const TensorInfo& t, float*& slot) {
+  // Every tensor is checked before anything is allocated: config.json can claim any size, the
+  // checkpoint's tensors are what is really there.
+  for (const TensorInfo& t : tensor_table(m.config)) {
     const io::TensorData* d = find_tensor(ar, t.name);
     if (!d) fail_model("{}: missing tensor '{}' for {}", ar.source, t.name, architecture_name(m.config.architecture));
     if (d->shape != t.shape)
@@ -144,6 +153,12 @@ Model load_hf_checkpoint(const std::string& dir_name) {
     if (!io::dtype_is_float(d->dtype))
       fail_model("{}: tensor '{}' has dtype {}; weights must be F32, F16 or BF16", ar.source, t.name,
                  io::dtype_name(d->dtype));
+  }
+  m.storage = WeightStorage(m.config, m.weights);
+  BertWeights dst = m.weights;
+  std::vector<const io::TensorData*> used;
+  for_each_tensor(m.config, dst, [&](const TensorInfo& t, float*& slot) {
+    const io::TensorData* d = find_tensor(ar, t.name);
     if (d->dtype != io::DType::DTYPE_F32) m.stored_dtype = d->dtype;
     io::to_f32(*d, {slot, size_t(t.numel())});
     used.push_back(d);

@@ -288,6 +288,14 @@ Model load_model_gguf(const std::string& path, const LoadOptions& options) {
   // weights are asked for (training, conversion).
   const io::TensorArchive& ar = file->tensors();
   const bool want_float = options.writable || options.float_weights;
+  // Shapes are checked before the storage is sized from the metadata (which can claim anything).
+  for (const TensorInfo& t : tensor_table(m.config)) {
+    const io::TensorData* d = ar.find(t.name);
+    if (!d) fail_model("{}: missing tensor '{}'", path, t.name);
+    if (d->shape != t.shape)
+      fail_model("{}: shape mismatch for {}: the file has {}, the config says {}", path, t.name,
+                 io::shape_string(d->shape), io::shape_string(t.shape));
+  }
   m.storage = WeightStorage(m.config, m.weights, /*zeroed=*/false);
   BertWeights owned = m.weights;  // the storage slots, kept while m.weights is re-pointed
   std::vector<float*> owned_slots;
@@ -297,10 +305,6 @@ Model load_model_gguf(const std::string& path, const LoadOptions& options) {
   for_each_tensor(m.config, m.weights, [&](const TensorInfo& t, float*& slot) {
     float* own = owned_slots[index++];
     const io::TensorData* d = ar.find(t.name);
-    if (!d) fail_model("{}: missing tensor '{}'", path, t.name);
-    if (d->shape != t.shape)
-      fail_model("{}: shape mismatch for {}: the file has {}, the config says {}", path, t.name,
-                 io::shape_string(d->shape), io::shape_string(t.shape));
     if (d->dtype != io::DType::DTYPE_F32) m.stored_dtype = d->dtype;
     if (d->dtype == io::DType::DTYPE_I8) {
       const io::TensorData* s = ar.find(t.name + ".scale");

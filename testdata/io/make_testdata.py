@@ -85,11 +85,13 @@ def torch_pickle(obj):
     return buf.getvalue()
 
 
-def write_zip(name, root, pickle_bytes, storages, byteorder="little", truncate=None):
+def write_zip(name, root, pickle_bytes, storages, byteorder="little", truncate=None, deflate=False):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
         def add(path, data):
             info = zipfile.ZipInfo(root + "/" + path, date_time=(1980, 1, 1, 0, 0, 0))
+            if deflate:
+                info.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(info, data)
         add("data.pkl", pickle_bytes)
         if byteorder is not None:
@@ -163,6 +165,14 @@ write_zip("short_storage.bin", "archive",
 lying = Storage("FloatStorage", "0", [1.0, 2.0, 3.0, 4.0], numel=10)
 write_zip("storage_size_mismatch.bin", "archive",
           torch_pickle(collections.OrderedDict([("w", Tensor(lying, 0, (4,), (1,)))])), [lying])
+# 2^30 elements with stride 0 over a one-element storage: 4 bytes that would gather to 4 GB.
+one = Storage("FloatStorage", "0", [1.0])
+write_zip("stride_zero.bin", "archive",
+          torch_pickle(collections.OrderedDict([("w", Tensor(one, 0, (1 << 30,), (0,)))])), [one])
+# 4 MB of zero floats deflated to 4 KB: a zip bomb (real weights do not compress).
+zeros = Storage("FloatStorage", "0", [0.0] * (1 << 20))
+write_zip("zip_bomb.bin", "archive",
+          torch_pickle(collections.OrderedDict([("w", Tensor(zeros, 0, (1 << 20,), (1,)))])), [zeros], deflate=True)
 # The legacy (pre-1.6) format is a bare pickle stream, not a zip.
 with open(os.path.join(HERE, "legacy.bin"), "wb") as f:
     f.write(PROTO2 + b"\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19.")

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 
 #include "io/safetensors.hpp"  // read_safetensors, write_safetensors
@@ -33,7 +34,7 @@ fs::path copy_fixture(const TempDir& tmp, const std::string& name, const std::ve
 
 // The failure a user sees: exit 1, exactly one line on stderr naming the command, the file and the
 // problem, and no output (nor temporary) file in the output's folder.
-void expect_refused(const fs::path& checkpoint, const std::string& names, const std::string& problem) {
+bert::test::RunResult expect_refused(const fs::path& checkpoint, const std::string& names, const std::string& problem) {
   const fs::path out = checkpoint.parent_path() / "out" / "model.gguf";
   fs::create_directories(out.parent_path());
   auto r = run_bertctl({"convert", checkpoint.string(), "-o", out.string()});
@@ -45,6 +46,7 @@ void expect_refused(const fs::path& checkpoint, const std::string& names, const 
   CHECK(r.err.find(problem) != std::string::npos);
   CHECK(fs::is_empty(out.parent_path()));
   fs::remove_all(out.parent_path());
+  return r;
 }
 
 const std::vector<std::string> kMlmFiles = {"config.json", "vocab.txt", "tokenizer_config.json",
@@ -193,6 +195,38 @@ TEST_CASE("bad inputs: one clear line, exit 1, nothing written") {
     config["vocab_size"] = (int64_t(1) << 40) + 30522;
     spit(d / "config.json", config.dump());
     expect_refused(d, "config.json", "\"vocab_size\" is 1099511658298, out of range");
+  }
+  SUBCASE("config.json's claims are checked against the tensors before anything is allocated") {
+    // max_position_embeddings 10^8 took 12 GB and num_labels 10^8 16 GB before the mismatch was seen.
+    const std::vector<std::string> cls_files = {"config.json", "vocab.txt", "tokenizer_config.json",
+                                                "special_tokens_map.json", "pytorch_model.bin"};
+    const fs::path d = copy_fixture(tmp, "tiny-uncased-cls", cls_files);
+    const std::string original = slurp(d / "config.json");
+    auto refused_with = [&](const std::function<void(nlohmann::json&)>& edit, const std::string& problem) {
+      auto config = nlohmann::json::parse(original);
+      edit(config);
+      spit(d / "config.json", config.dump());
+      auto r = expect_refused(d, "config.json", problem);
+      CHECK(r.peak_rss_mb < 1024);
+    };
+    {
+      auto config = nlohmann::json::parse(original);
+      config["max_position_embeddings"] = 100000000;
+      spit(d / "config.json", config.dump());
+      auto r = expect_refused(d, "pytorch_model.bin", "config.json implies [100000000, 32]");
+      CHECK(r.peak_rss_mb < 1024);
+    }
+    auto no_id2label = [](nlohmann::json& c) { c.erase("id2label"), c.erase("label2id"); };
+    refused_with([&](auto& c) { no_id2label(c), c["num_labels"] = 100000000; },
+                 "num_labels 100000000 is not a number of labels (1 to 1048576)");
+    refused_with([&](auto& c) { no_id2label(c), c["num_labels"] = -1; }, "num_labels -1 is not a number of labels");
+    refused_with([](auto& c) { c["model_type"] = 5; }, "\"model_type\" must be a name, not 5");
+    refused_with([](auto& c) { c["layer_norm_eps"] = -1e-12; }, "layer_norm_eps must be a finite number >= 0");
+  }
+  SUBCASE("modules.json with an item that is not an object") {
+    const fs::path d = copy_fixture(tmp, "tiny-uncased-mlm", kMlmFiles);
+    spit(d / "modules.json", "[1]");
+    expect_refused(d, "modules.json", "each module must be an object whose \"type\" and \"path\" are strings");
   }
   SUBCASE("unsupported architecture") {
     const fs::path d = copy_fixture(tmp, "tiny-uncased-mlm", kMlmFiles);
