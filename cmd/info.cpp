@@ -9,6 +9,7 @@
 
 #include "command.hpp"
 #include "core/error.hpp"  // fail_usage
+#include "io/gguf.hpp"  // GgufFile: checksums
 #include "io/tensor_archive.hpp"
 #include "model/model.hpp"
 #include "ops/cpu.hpp"
@@ -22,6 +23,7 @@ struct InfoOptions {
   std::string model;
   std::string format = "text";
   bool cpu = false;
+  bool verify = false;
 };
 
 void print(const nlohmann::ordered_json& j, const std::string& format) {
@@ -60,7 +62,9 @@ void run_cpu_info(const InfoOptions& o, bool with_version = false) {
 void run_info(const InfoOptions& o) {
   if (o.cpu) return run_cpu_info(o);
   if (o.model.empty()) bert::fail_usage("give a model, or --cpu");
-  bert::model::Model m = bert::model::load_model(o.model);
+  // --verify: float weights (int8 layers dequantized) so that every value is checked; loading them
+  // compares a model file's tensors with its checksums.
+  bert::model::Model m = bert::model::load_model(o.model, {.float_weights = o.verify, .verify = o.verify});
   const bert::model::BertConfig& c = m.config;
   const auto& tc = m.tokenizer->config();
   nlohmann::ordered_json j;
@@ -86,6 +90,18 @@ void run_info(const InfoOptions& o) {
     j["multi_label"] = c.multi_label;
   }
   if (!m.notes.empty()) j["notes"] = m.notes;
+  if (o.verify) {
+    if (bert::model::is_hf_checkpoint_dir(o.model)) {
+      j["checksums"] = "none (a Hugging Face checkpoint)";
+    } else {
+      const bert::io::GgufFile f(o.model);
+      j["checksums"] = f.has_checksums() ? fmt::format("{} tensors match (xxh3-64)", f.tensors().tensors().size())
+                                         : "none (written by a bertctl without checksums)";
+    }
+    if (const std::string bad = bert::model::first_non_finite_tensor(c, m.weights); !bad.empty())
+      bert::fail_model("{}: tensor '{}' holds NaN or infinite values", o.model, bad);
+    j["weights"] = "all finite";
+  }
   print(j, o.format);
 }
 
@@ -96,6 +112,8 @@ void add_info_command(CLI::App& root) {
   CLI::App* app = root.add_subcommand(
       "info", "Describe a model (architecture, sizes, parameters, vocabulary, labels), or this CPU with --cpu");
   app->add_option("model", o->model, "Model file or Hugging Face checkpoint directory");
+  app->add_flag("--verify", o->verify,
+                "Check the model file's tensors against their checksums and every weight for NaN or infinity");
   app->add_flag("--cpu", o->cpu,
                 "Describe this CPU instead: its instruction sets, the cap (BERTCTL_MAX_ISA), the kernels bertctl runs");
   app->add_option("--format", o->format, "Output format: text or json")

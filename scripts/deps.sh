@@ -4,7 +4,7 @@ set -euo pipefail
 # ocl-icd-opencl-dev: Debian's oneDNN is built with an OpenCL GPU runtime, so its CMake config
 # requires OpenCL (a Recommends, which --no-install-recommends would otherwise skip).
 pkgs=(g++ cmake ninja-build pkg-config libdnnl-dev ocl-icd-opencl-dev libcli11-dev libfmt-dev
-      libutf8proc-dev doctest-dev nlohmann-json3-dev libzip-dev)
+      libutf8proc-dev doctest-dev nlohmann-json3-dev libzip-dev libxxhash-dev)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -6,6 +6,8 @@
 #include <type_traits>
 #include <unordered_set>
 
+#include <xxhash.h>  // XXH3_64bits: per-tensor checksums
+
 #include "core/error.hpp"  // fail_model, BERT_CHECK
 #include "core/file.hpp"   // MappedFile, AtomicFile
 
@@ -216,14 +218,22 @@ void GgufWriter::add_tensor(const TensorData& t) {
 }
 
 void GgufWriter::write(const std::string& path) const {
+  std::string checksums;  // the last key: one XXH3-64 per tensor
+  put<uint32_t>(checksums, uint32_t(GgufType::GGUF_TYPE_ARRAY));
+  put<uint32_t>(checksums, uint32_t(GgufType::GGUF_TYPE_UINT64));
+  put<uint64_t>(checksums, tensors_.size());
+  for (const auto& t : tensors_) put<uint64_t>(checksums, XXH3_64bits(t.data, t.nbytes));
   std::string head(kMagic, 4);
   put<uint32_t>(head, kGgufVersion);
   put<uint64_t>(head, tensors_.size());
-  put<uint64_t>(head, kvs_.size());
+  put<uint64_t>(head, kvs_.size() + 1);
   for (const auto& kv : kvs_) {
+    BERT_CHECK(kv.key != kGgufChecksumKey);
     put<std::string>(head, kv.key);
     head += kv.encoded;
   }
+  put<std::string>(head, kGgufChecksumKey);
+  head += checksums;
   uint64_t offset = 0;
   for (const auto& t : tensors_) {
     put<std::string>(head, t.name);
@@ -319,8 +329,9 @@ GgufFile::GgufFile(const std::string& path) : path_(path), tensors_(path) {
       fail_model("{}: key 'general.alignment' is {}, expected u32", path, gguf_type_name(a->type));
     const unsigned char* p = a->value;
     alignment_ = take<uint32_t>(p);
-    if (alignment_ == 0 || (alignment_ & (alignment_ - 1)) != 0)
-      fail_model("{}: general.alignment {} is not a power of two", path, alignment_);
+    // The spec asks for a multiple of 8; a power of two keeps every offset computation exact.
+    if (alignment_ < 8 || (alignment_ & (alignment_ - 1)) != 0)
+      fail_model("{}: general.alignment {} is not a power of two of at least 8", path, alignment_);
   }
 
   struct Info {
@@ -377,6 +388,24 @@ GgufFile::GgufFile(const std::string& path) : path_(path), tensors_(path) {
     tensors_.add(std::move(info.t));
   }
   tensors_.keep(std::move(map));
+}
+
+size_t GgufFile::verify_checksums(size_t max_bytes) const {
+  const GgufKv* kv = find(kGgufChecksumKey);
+  if (!kv) return 0;
+  const auto& all = tensors_.tensors();
+  if (kv->type != GgufType::GGUF_TYPE_ARRAY || kv->elem_type != GgufType::GGUF_TYPE_UINT64 || kv->count != all.size())
+    fail_model("{}: {} must be an array of {} u64 checksums, one per tensor", path_, kGgufChecksumKey, all.size());
+  const unsigned char* p = kv->value;
+  size_t checked = 0;
+  for (const TensorData& t : all) {
+    const uint64_t want = take<uint64_t>(p);
+    if (t.nbytes > max_bytes) continue;
+    if (XXH3_64bits(t.data, t.nbytes) != want)
+      fail_model("{}: tensor '{}' does not match its checksum: the file is corrupt (or was edited)", path_, t.name);
+    ++checked;
+  }
+  return checked;
 }
 
 const GgufKv* GgufFile::find(std::string_view key) const {

@@ -35,6 +35,9 @@ constexpr uint32_t kGgufVersion = 3;
 constexpr uint32_t kGgufDefaultAlignment = 32;
 constexpr size_t kGgufMaxName = 63;  // ggml's GGML_MAX_NAME (64) minus the terminator
 constexpr size_t kGgufMaxDims = 4;   // GGML_MAX_DIMS
+// GGUF has no checksum of its own: the writer stores one XXH3-64 per tensor, in directory order,
+// under this key, and GgufFile::verify_checksums() compares them.
+constexpr const char* kGgufChecksumKey = "bertctl.checksum.xxh3_64";
 
 enum class GgufType : uint32_t {
   GGUF_TYPE_UINT8 = 0,
@@ -156,6 +159,15 @@ class GgufFile {
 
   // The tensors, as views into the map (shapes in PyTorch order).
   const TensorArchive& tensors() const { return tensors_; }
+
+  // Whether the file has per-tensor checksums (files of bertctl before 0.x have none).
+  bool has_checksums() const { return find(kGgufChecksumKey) != nullptr; }
+  // Hashes the bytes of every tensor of at most max_bytes and compares them with the stored
+  // checksums; throws ERROR_MODEL naming the first tensor that differs. Returns the number of
+  // tensors checked (0: no checksums). All of BERT-base takes ~65 ms (AVX2 EPYC), half a warm
+  // start: loading checks the small tensors (biases, norms, heads) always and everything only
+  // where it copies every weight anyway (conversion, training).
+  size_t verify_checksums(size_t max_bytes = SIZE_MAX) const;
 
  private:
   const GgufKv& require(std::string_view key, GgufType type, bool array) const;

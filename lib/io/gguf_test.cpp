@@ -2,6 +2,7 @@
 // small file, determinism (and .bin vs .safetensors giving identical files), typed accessors,
 // and one test per kind of bad file.
 #include <doctest/doctest.h>
+#include <xxhash.h>
 
 #include <bit>
 #include <cmath>
@@ -31,10 +32,17 @@ std::string gstr(const std::string& s) {
 
 // Bytes of a small file written by hand from the spec, with the given version and tensor offset.
 // Layout: header 0-24, key 24-49, its type 49-53 and value 53-57, tensor name 57-66, n_dims 66-70,
-// ne 70-86, ggml type 86-90, offset 90-98, padding to 128, data 128-152, padding to 160.
-std::string handmade(uint32_t version = 3, uint64_t offset = 0, uint32_t n_dims = 2) {
-  std::string s = "GGUF" + le<uint32_t>(version) + le<uint64_t>(1) + le<uint64_t>(1);
+// ne 70-86, ggml type 86-90, offset 90-98, padding to 128, data 128-152, padding to 160. With
+// `checksum`, the writer's checksum key follows the first key (and everything after moves).
+std::string handmade(uint32_t version = 3, uint64_t offset = 0, uint32_t n_dims = 2, bool checksum = false) {
+  std::string s = "GGUF" + le<uint32_t>(version) + le<uint64_t>(1) + le<uint64_t>(checksum ? 2 : 1);
   s += gstr("general.alignment") + le<uint32_t>(4) + le<uint32_t>(32);
+  if (checksum) {
+    std::string data;
+    for (int i = 0; i < 6; ++i) data += le<float>(float(i));
+    s += gstr(kGgufChecksumKey) + le<uint32_t>(9) + le<uint32_t>(10) + le<uint64_t>(1) +
+         le<uint64_t>(XXH3_64bits(data.data(), data.size()));
+  }
   s += gstr("w") + le<uint32_t>(n_dims) + le<int64_t>(3) + le<int64_t>(2) + le<uint32_t>(0) +
        le<uint64_t>(offset);
   s.resize((s.size() + 31) / 32 * 32, '\0');
@@ -106,7 +114,7 @@ TEST_CASE("round trip: every value type, arrays of each, tensors of each dtype")
   GgufFile f(path);
   CHECK(f.version() == 3);
   CHECK(f.alignment() == 64);
-  CHECK(f.kvs().size() == 28);
+  CHECK(f.kvs().size() == 29);  // 27 set, general.alignment, the checksums
   CHECK(f.kvs().front().key == "general.alignment");  // written first
   CHECK(f.get<uint8_t>("k.u8") == 255);
   CHECK(f.get<int8_t>("k.i8") == -128);
@@ -173,7 +181,8 @@ TEST_CASE("the writer's bytes are those of the spec, and a handmade file reads")
   GgufWriter g(32);
   g.add_tensor({"w", DType::DTYPE_F32, {2, 3}, w.data(), 24});  // PyTorch [2, 3] -> ne = {3, 2}
   g.write(dir.file("a.gguf"));
-  CHECK(read_bytes(dir.file("a.gguf")) == handmade());
+  CHECK(read_bytes(dir.file("a.gguf")) == handmade(3, 0, 2, /*checksum=*/true));
+  CHECK(GgufFile(dir.file("a.gguf")).verify_checksums() == 1);
 
   write_bytes(dir.file("b.gguf"), handmade());
   GgufFile f(dir.file("b.gguf"));
@@ -359,4 +368,31 @@ TEST_CASE("bad: overlapping tensors") {
   bytes.replace(second + 9 + 4 + 8 + 4, 8, le<uint64_t>(0));  // b's offset := a's
   write_bytes(dir.file("m.gguf"), bytes);
   CHECK_CONTAINS(error_reading(dir.file("m.gguf")), "tensors 'a' and 'b' overlap");
+}
+
+TEST_CASE("checksums: a changed byte of a tensor is found and named; files without them still read") {
+  TempDir dir;
+  std::vector<float> w = {0, 1, 2, 3, 4, 5}, b = {7, 8};
+  GgufWriter g(32);
+  g.add_tensor({"w", DType::DTYPE_F32, {2, 3}, w.data(), 24});
+  g.add_tensor({"b", DType::DTYPE_F32, {2}, b.data(), 8});
+  g.write(dir.file("a.gguf"));
+  CHECK(GgufFile(dir.file("a.gguf")).verify_checksums() == 2);
+  std::string bytes = read_bytes(dir.file("a.gguf"));
+  bytes[bytes.size() - 32] ^= 1;  // the first byte of b's data (the last aligned block)
+  write_bytes(dir.file("a.gguf"), bytes);
+  GgufFile f(dir.file("a.gguf"));  // the structure is still fine
+  CHECK(error_of([&] { f.verify_checksums(); }) ==
+        dir.file("a.gguf") + ": tensor 'b' does not match its checksum: the file is corrupt (or was edited)");
+  write_bytes(dir.file("old.gguf"), handmade());
+  CHECK_FALSE(GgufFile(dir.file("old.gguf")).has_checksums());
+  CHECK(GgufFile(dir.file("old.gguf")).verify_checksums() == 0);
+}
+
+TEST_CASE("general.alignment must be a power of two of at least 8 (an edited 1 shifted every tensor)") {
+  TempDir dir;
+  std::string bytes = handmade();
+  bytes[53] = 1;  // the u32 value of general.alignment
+  write_bytes(dir.file("a.gguf"), bytes);
+  CHECK_CONTAINS(error_reading(dir.file("a.gguf")), "general.alignment 1 is not a power of two of at least 8");
 }

@@ -1,5 +1,6 @@
 #include "model/bert_weights.hpp"
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 
@@ -124,6 +125,18 @@ WeightStorage::WeightStorage(const BertConfig& config, BertWeights& weights, boo
     BERT_CHECK(l.key_weight == l.query_weight + int64_t(config.hidden_size) * config.hidden_size);
     BERT_CHECK(l.value_bias == l.query_bias + 2 * config.hidden_size);
   }
+}
+
+std::string first_non_finite_tensor(const BertConfig& config, const BertWeights& weights) {
+  BertWeights w = weights;
+  std::string found;
+  for_each_tensor(config, w, [&](const TensorInfo& t, float*& slot) {
+    if (!found.empty() || !slot) return;
+    bool finite = true;
+    for (int64_t i = 0, n = t.numel(); i < n; ++i) finite &= std::isfinite(slot[i]);  // no branch: vectorizes
+    if (!finite) found = t.name;
+  });
+  return found;
 }
 
 void WeightStorage::zero() {

@@ -94,6 +94,10 @@ using TensorVisitor = std::function<void(const TensorInfo&, float*&)>;
 void for_each_tensor(const BertConfig& config, BertWeights& weights, const TensorVisitor& visit);
 std::vector<TensorInfo> tensor_table(const BertConfig& config);
 
+// The first tensor holding a NaN or an infinity, or "" when every (float) weight is finite. Slots
+// that are null (int8 layers run as int8) are skipped.
+std::string first_non_finite_tensor(const BertConfig& config, const BertWeights& weights);
+
 // "bert." for the task architectures, "" for BertModel (what transformers' state dicts use).
 std::string name_prefix(Architecture a);
 

@@ -163,6 +163,9 @@ Model load_hf_checkpoint(const std::string& dir_name) {
     io::to_f32(*d, {slot, size_t(t.numel())});
     used.push_back(d);
   });
+  // A NaN in the source would give NaN scores for every input: refuse it (~50 ms for BERT-base).
+  if (const std::string bad = first_non_finite_tensor(m.config, m.weights); !bad.empty())
+    fail_model("{}: tensor '{}' holds NaN or infinite values", ar.source, bad);
   // Tensors we do not use: the tied decoder copies, position_ids buffers, heads of other tasks.
   std::vector<std::string> ignored;
   for (const io::TensorData& d : ar.tensors()) {

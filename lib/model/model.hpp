@@ -49,6 +49,9 @@ struct LoadOptions {
   // Map every page of the weights used in place at load (inference, which reads them all anyway):
   // far cheaper than the page faults of a first forward pass (see map_pages_now).
   bool map_now = false;
+  // Compare every tensor with the file's checksums (always done for writable or float weights,
+  // which copy every byte anyway; `info --verify` asks for it).
+  bool verify = false;
 };
 
 // A GGUF model file or a Hugging Face checkpoint directory; throws ERROR_MODEL / ERROR_IO naming

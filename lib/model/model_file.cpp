@@ -1,6 +1,7 @@
 // Our model file: GGUF v3 with the keys documented in man/bertctl-model.5. Tensor names are the
 // Hugging Face parameter names; F32 weights are used in place from the map.
 #include <cstring>
+#include <set>
 
 #include "core/error.hpp"  // fail_model
 #include "core/file.hpp"   // map_pages_now
@@ -288,14 +289,28 @@ Model load_model_gguf(const std::string& path, const LoadOptions& options) {
   // weights are asked for (training, conversion).
   const io::TensorArchive& ar = file->tensors();
   const bool want_float = options.writable || options.float_weights;
-  // Shapes are checked before the storage is sized from the metadata (which can claim anything).
+  // Small tensors (biases, norms, the classifier: ~1% of the bytes) are always checked.
+  file->verify_checksums(want_float || options.verify ? SIZE_MAX : size_t(64) << 10);
+  // Shapes are checked before the storage is sized from the metadata (which can claim anything),
+  // and every tensor of the file must be one the metadata uses: a wrong bert.block_count would
+  // otherwise drop layers silently.
+  std::set<std::string, std::less<>> expected;
+  const bool checkpoint = file->find("bertctl.train.step") != nullptr;
   for (const TensorInfo& t : tensor_table(m.config)) {
     const io::TensorData* d = ar.find(t.name);
     if (!d) fail_model("{}: missing tensor '{}'", path, t.name);
     if (d->shape != t.shape)
       fail_model("{}: shape mismatch for {}: the file has {}, the config says {}", path, t.name,
                  io::shape_string(d->shape), io::shape_string(t.shape));
+    expected.insert(t.name);
+    if (d->dtype == io::DType::DTYPE_I8) expected.insert(t.name + ".scale");
+    if (checkpoint) expected.insert({"m." + t.name, "v." + t.name});  // AdamW's moments (train/checkpoint.cpp)
   }
+  for (const io::TensorData& d : ar.tensors())
+    if (!expected.contains(d.name))
+      fail_model("{}: tensor '{}' is not part of the model the metadata describes ({} layers, {}); the metadata "
+                 "is corrupt",
+                 path, d.name, m.config.num_hidden_layers, architecture_name(m.config.architecture));
   m.storage = WeightStorage(m.config, m.weights, /*zeroed=*/false);
   BertWeights owned = m.weights;  // the storage slots, kept while m.weights is re-pointed
   std::vector<float*> owned_slots;

@@ -3,6 +3,8 @@
 // with one clear line, a non-zero exit and no output file left behind.
 #include <doctest/doctest.h>
 
+#include <cstring>
+#include <limits>
 #include <filesystem>
 #include <functional>
 #include <fstream>
@@ -222,6 +224,22 @@ TEST_CASE("bad inputs: one clear line, exit 1, nothing written") {
     refused_with([&](auto& c) { no_id2label(c), c["num_labels"] = -1; }, "num_labels -1 is not a number of labels");
     refused_with([](auto& c) { c["model_type"] = 5; }, "\"model_type\" must be a name, not 5");
     refused_with([](auto& c) { c["layer_norm_eps"] = -1e-12; }, "layer_norm_eps must be a finite number >= 0");
+  }
+  SUBCASE("a NaN in the checkpoint's weights (every input would score NaN)") {
+    const fs::path d = copy_fixture(tmp, "tiny-uncased-mlm", kMlmFiles);
+    std::string bytes = slurp(d / "model.safetensors");
+    size_t at = std::string::npos;
+    {
+      const auto ar = bert::io::read_safetensors((d / "model.safetensors").string());
+      const auto* t = ar.find("bert.encoder.layer.1.output.dense.weight");
+      REQUIRE(t);
+      at = bytes.find(std::string(static_cast<const char*>(t->data), 64));  // random weights: unique
+    }
+    REQUIRE(at != std::string::npos);
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    std::memcpy(bytes.data() + at + 8, &nan, 4);
+    spit(d / "model.safetensors", bytes);
+    expect_refused(d, "model.safetensors", "tensor 'bert.encoder.layer.1.output.dense.weight' holds NaN or infinite values");
   }
   SUBCASE("modules.json with an item that is not an object") {
     const fs::path d = copy_fixture(tmp, "tiny-uncased-mlm", kMlmFiles);
