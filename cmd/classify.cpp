@@ -100,6 +100,7 @@ void run_classify(const ClassifyOptions& o) {
       line += '\n';
     }
     out.write(line);
+    if (r.last_in_chunk) out.flush();
   };
   run_model_pipeline<std::vector<float>>(o.input, o.model, model, eo, "classify", {}, run_batch, emit, [&] { inf.pack_from_first_call(); });
   out.flush();

@@ -106,6 +106,7 @@ void run_encode(const EncodeOptions& o) {
     }
     line += '\n';
     write(line);
+    if (r.last_in_chunk && out) out->flush();
   };
   run_model_pipeline<Embedded>(o.input, o.model, model, eo, "encode", {}, run_batch, emit, [&] { inf.pack_from_first_call(); });
   if (npy) npy->finish();

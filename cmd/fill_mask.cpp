@@ -80,6 +80,7 @@ void run_fill_mask(const FillMaskOptions& o) {
         line += '}';
       }
       out.write(line + "\n");
+      if (r.last_in_chunk) out.flush();
       return;
     }
     // The pipeline's `sequence`: this prediction in place of its mask, padding dropped, special
@@ -126,6 +127,7 @@ void run_fill_mask(const FillMaskOptions& o) {
       line += '\n';
     }
     out.write(line);
+    if (r.last_in_chunk) out.flush();
   };
   const uint64_t errors =
       run_model_pipeline<Masks>(o.input, o.model, model, eo, "fill-mask", accept, run_batch, emit, [&] { inf.pack_from_first_call(); });

@@ -102,6 +102,10 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  // The command runs inside parse(): name it for the SIGBUS handler now (a model file truncated
+  // while in use ends with a message, after the lines already computed).
+  static const std::string fault_command = argc > 1 ? argv[1] : "";
+  bert::install_mapped_file_fault_handler(fault_command.c_str(), &bert::Output::flush_standard_output_on_fatal);
   try {
     app.parse(argc, argv);
     g_command = command_name(app);

@@ -49,6 +49,7 @@ struct PipelineRecord {
   uint64_t line_number = 0;
   bert::text::Encoding encoding;
   std::string error;         // set by `accept`: this line gets an error record, the run exits 1
+  bool last_in_chunk = false;  // the last record of what one read gave: flush here (pipes answer now)
   Result result{};
 };
 
@@ -127,6 +128,7 @@ uint64_t run_model_pipeline(const TextInputOptions& input, const ModelOptions& m
                                                  order.begin() + std::min(order.size(), start + size_t(mo.batch_size)));
       run_batch(batch);
     }
+    if (!c.records.empty()) c.records.back().last_in_chunk = true;
     for (auto& r : c.records) {
       if (!r.error.empty()) {
         ++errors;
@@ -148,6 +150,7 @@ uint64_t run_model_pipeline(const TextInputOptions& input, const ModelOptions& m
   while (reader.next_batch(lines, chunk_lines, 1 << 20)) {
     if (table && lines.first_line == 1 && lines.size() > 0) columns.read_header(input, lines.source, lines.line(0));
     pool.submit(std::move(lines));
+    if (!reader.input_ready()) pool.emit_all();  // a pipe waiting for its writer: answer what came
   }
   pool.finish();
   report_cut_lines(command, reader);

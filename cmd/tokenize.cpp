@@ -185,7 +185,13 @@ void run_tokenize(const TokenizeOptions& o) {
   bert::OrderedWorkers<bert::LineBatch, BatchOutput> pool(o.threads, work, emit);
   bert::LineReader reader(o.input.inputs, o.input.max_line_bytes);
   bert::LineBatch batch;
-  while (reader.next_batch(batch, 1024, 1 << 18)) pool.submit(std::move(batch));
+  while (reader.next_batch(batch, 1024, 1 << 18)) {
+    pool.submit(std::move(batch));
+    if (!reader.input_ready()) {  // a pipe waiting for its writer: answer what came
+      pool.emit_all();
+      out.flush();
+    }
+  }
   pool.finish();
   out.flush();
   report_cut_lines("tokenize", reader);

@@ -5,8 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -58,6 +60,74 @@ void map_pages_now(const void* p, size_t n) {
   ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_READ);
 }
 
+namespace {
+
+// Mapped files, for the SIGBUS handler: fixed storage, so the handler only reads.
+constexpr int kMaxMappings = 16;
+constexpr size_t kMaxMappedPath = 1024;
+struct Mapping {
+  std::atomic<bool> used{false};
+  const unsigned char* begin = nullptr;
+  size_t size = 0;
+  char path[kMaxMappedPath] = {};
+};
+Mapping g_mappings[kMaxMappings];
+const char* g_fault_command = "";
+void (*g_flush_done)() noexcept = nullptr;
+
+int register_mapping(const unsigned char* begin, size_t size, const std::string& path) {
+  for (int i = 0; i < kMaxMappings; ++i) {
+    if (g_mappings[i].used.load()) continue;
+    Mapping& m = g_mappings[i];
+    m.begin = begin;
+    m.size = size;
+    const size_t n = std::min(path.size(), kMaxMappedPath - 1);
+    std::memcpy(m.path, path.data(), n);
+    m.path[n] = '\0';
+    m.used.store(true);
+    return i;
+  }
+  return -1;  // more maps than slots: a fault there keeps the default action
+}
+
+void unregister_mapping(int slot) {
+  if (slot >= 0) g_mappings[slot].used.store(false);
+}
+
+void write_all(int fd, const char* s, size_t n) {
+  while (n > 0) {
+    const ssize_t w = ::write(fd, s, n);
+    if (w <= 0) return;
+    s += w, n -= size_t(w);
+  }
+}
+
+void on_sigbus(int sig, siginfo_t* info, void*) {
+  const auto* addr = static_cast<const unsigned char*>(info->si_addr);
+  for (const Mapping& m : g_mappings) {
+    if (!m.used.load() || addr < m.begin || addr >= m.begin + m.size) continue;
+    if (g_flush_done) g_flush_done();
+    for (const char* part : {"bertctl: ", g_fault_command, ": ", static_cast<const char*>(m.path),
+                             ": the file changed (it was truncated) while in use\n"})
+      write_all(2, part, std::strlen(part));
+    remove_pending_temporaries();
+    ::_exit(1);
+  }
+  ::signal(sig, SIG_DFL);  // not ours: the default action when the instruction runs again
+}
+
+}  // namespace
+
+void install_mapped_file_fault_handler(const char* command, void (*flush_done)() noexcept) {
+  g_fault_command = command;
+  g_flush_done = flush_done;
+  struct sigaction sa {};
+  sa.sa_sigaction = on_sigbus;
+  sa.sa_flags = SA_SIGINFO;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGBUS, &sa, nullptr);
+}
+
 MappedFile::MappedFile(const std::string& path) : path_(path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail_io("cannot open {}: {}", path, errno_text());
@@ -78,11 +148,13 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
       fail_io("cannot map {}: {}", path, errno_text());
     }
     data_ = static_cast<const unsigned char*>(p);
+    slot_ = register_mapping(data_, size_, path_);
   }
   ::close(fd);
 }
 
 MappedFile::~MappedFile() {
+  unregister_mapping(slot_);
   if (data_) ::munmap(const_cast<unsigned char*>(data_), size_);
 }
 
@@ -90,12 +162,15 @@ MappedFile::MappedFile(MappedFile&& other) noexcept { *this = std::move(other); 
 
 MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
   if (this != &other) {
+    unregister_mapping(slot_);
     if (data_) ::munmap(const_cast<unsigned char*>(data_), size_);
     path_ = std::move(other.path_);
     data_ = other.data_;
     size_ = other.size_;
+    slot_ = other.slot_;  // the table entry holds the same range and path
     other.data_ = nullptr;
     other.size_ = 0;
+    other.slot_ = -1;
   }
   return *this;
 }

@@ -39,6 +39,7 @@ class MappedFile {
   std::string path_;
   const unsigned char* data_ = nullptr;
   size_t size_ = 0;
+  int slot_ = -1;  // index in the table of mapped ranges the SIGBUS handler reads
 };
 
 // Where PATH is a symlink, the file it leads to is replaced (the link stays). Where it is a device,
@@ -74,6 +75,13 @@ class AtomicFile {
 
 // Removes every uncommitted AtomicFile temporary; async-signal-safe (called from signal handlers).
 void remove_pending_temporaries() noexcept;
+
+// A read of a MappedFile page past the file's end raises SIGBUS: the file was truncated (or
+// rewritten in place) while in use. This installs a handler that, for a fault inside a mapped
+// file, writes what standard output already holds (`flush_done`, async-signal-safe), one line
+// "bertctl: COMMAND: FILE: the file changed (it was truncated) while in use", removes pending
+// temporaries and exits 1; other SIGBUS faults keep the default action.
+void install_mapped_file_fault_handler(const char* command, void (*flush_done)() noexcept);
 
 bool file_exists(const std::string& path);
 // Whether writing PATH would replace a regular file or directory the user has (what --force is

@@ -1,6 +1,7 @@
 #include "core/line_reader.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -90,6 +91,13 @@ void LineReader::append_line(LineBatch& batch, size_t len, bool cut) {
   batch.starts.push_back(batch.data.size());
   pos_ += cut ? len : len + 1;
   ++line_no_;
+}
+
+bool LineReader::input_ready() const {
+  if (fd_ < 0 || eof_) return true;  // the next input is opened (a file) or this one is done
+  if (std::memchr(buf_.data() + pos_, '\n', buf_.size() - pos_)) return true;
+  struct pollfd p {fd_, POLLIN, 0};
+  return ::poll(&p, 1, 0) != 0;  // regular files are always ready
 }
 
 bool LineReader::next_batch(LineBatch& batch, size_t max_lines, size_t max_bytes) {

@@ -47,6 +47,10 @@ class LineReader {
   // end of all inputs. Throws bert::Error (ERROR_IO) naming a file that cannot be opened or read.
   bool next_batch(LineBatch& batch, size_t max_lines = 1024, size_t max_bytes = 1 << 20);
 
+  // Whether the next next_batch() can return without waiting: a complete line is buffered, or the
+  // input has bytes (or its end) ready. False for a pipe or terminal with nothing written yet.
+  bool input_ready() const;
+
   // Lines cut at max_line_bytes so far, and where the first one was ("<stdin>:3").
   uint64_t cut_lines() const { return cut_count_; }
   const std::string& first_cut() const { return first_cut_; }

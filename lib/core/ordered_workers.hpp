@@ -59,8 +59,14 @@ class OrderedWorkers {
     drain(window_);
   }
 
-  void finish() {
+  // Emits every batch submitted so far (waiting for them): before the caller blocks on input that
+  // has not arrived, so an interactive pipe gets its answers now rather than a window later.
+  void emit_all() {
     if (!workers_.empty()) drain(0);
+  }
+
+  void finish() {
+    emit_all();
     stop();
   }
 

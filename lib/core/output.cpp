@@ -1,5 +1,7 @@
 #include "core/output.hpp"
 
+#include <atomic>
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,10 +14,30 @@
 
 namespace bert {
 
-Output::Output() : fd_(1), name_("standard output") {}
-Output::Output(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+namespace {
+std::atomic<Output*> g_standard_output{nullptr};  // the newest Output on fd 1, for fatal signals
+}  // namespace
+
+Output::Output() : fd_(1), name_("standard output") { g_standard_output.store(this); }
+Output::Output(int fd, std::string name) : fd_(fd), name_(std::move(name)) {
+  if (fd_ == 1) g_standard_output.store(this);
+}
+
+void Output::flush_standard_output_on_fatal() noexcept {
+  Output* o = g_standard_output.load();
+  if (!o) return;
+  const char* p = o->buf_.data();
+  size_t n = o->buf_.size();
+  while (n > 0) {
+    const ssize_t w = ::write(1, p, n);
+    if (w <= 0) return;
+    p += w, n -= size_t(w);
+  }
+}
 
 Output::~Output() {
+  Output* self = this;
+  g_standard_output.compare_exchange_strong(self, nullptr);
   try {
     flush();
   } catch (...) {

@@ -26,6 +26,10 @@ class Output {
   void write(std::string_view s);
   void flush();
 
+  // Writes what the standard-output Output holds, for a fatal signal handler (async-signal-safe;
+  // the model faults on its own threads while the writer waits for it, so the buffer is whole).
+  static void flush_standard_output_on_fatal() noexcept;
+
  private:
   int fd_;
   std::string name_;
