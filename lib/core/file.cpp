@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <random>
@@ -232,6 +233,25 @@ bool output_would_replace(const std::string& path) {
   return named_descriptor(path) < 0 && ::stat(path.c_str(), &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode));
 }
 
+namespace {
+
+// Removes DIR/PREFIX<pid>.<n> files whose process no longer exists.
+void remove_stale_temporaries(const std::filesystem::path& dir, const std::string& prefix) {
+  std::error_code ec;
+  std::filesystem::directory_iterator it(dir.empty() ? "." : dir, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (!name.starts_with(prefix)) continue;
+    const std::string rest = name.substr(prefix.size());
+    const size_t dot = rest.find('.');
+    if (dot == 0 || dot == std::string::npos || rest.find_first_not_of("0123456789") != dot) continue;
+    const long pid = std::strtol(rest.c_str(), nullptr, 10);
+    if (pid > 0 && ::kill(pid_t(pid), 0) != 0 && errno == ESRCH) std::filesystem::remove(it->path(), ec);
+  }
+}
+
+}  // namespace
+
 AtomicFile::AtomicFile(const std::string& path, bool seeks) : path_(path) {
   const int fd = named_descriptor(path);
   if (fd >= 0 || is_special(path)) {
@@ -255,8 +275,12 @@ AtomicFile::AtomicFile(const std::string& path, bool seeks) : path_(path) {
   // so the link stays a link.
   const std::filesystem::path target = follow_links(path);
   target_path_ = target.string();
+  // The name carries our process id, so that the temporaries of a process killed outright (kill -9,
+  // a power cut: up to the size of a model) are recognised and removed on the next write here.
+  const std::string prefix = "." + target.filename().string() + ".tmp.";
+  remove_stale_temporaries(target.parent_path(), prefix);
   std::random_device rd;
-  std::string name = "." + target.filename().string() + ".tmp" + std::to_string(rd() % 1000000);
+  std::string name = prefix + std::to_string(::getpid()) + "." + std::to_string(rd() % 1000000);
   temp_path_ = (target.parent_path() / name).string();
   file_ = std::fopen(temp_path_.c_str(), "wbx");
   if (!file_) fail_io("cannot create {}: {}", temp_path_, errno_text());

@@ -208,14 +208,8 @@ void write_text(const fs::path& path, const std::string& text) {
   f.commit();
 }
 
-}  // namespace
-
-void save_model_hf(const Model& m, const std::string& dir_name) {
-  if (!m.tokenizer) fail_model("{}: the model has no vocabulary to export", m.source);
-  const fs::path dir(dir_name);
+void write_hf_files(const Model& m, const fs::path& dir) {
   std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) fail_io("cannot create {}: {}", dir_name, ec.message());
   const text::Tokenizer& tok = *m.tokenizer;
   const text::TokenizerConfig& tc = tok.config();
 
@@ -248,6 +242,23 @@ void save_model_hf(const Model& m, const std::string& dir_name) {
   for (const char* stale : {"tokenizer.json", "model.safetensors.index.json", "pytorch_model.bin",
                             "pytorch_model.bin.index.json", "modules.json"})
     fs::remove(dir / stale, ec);
+}
+
+}  // namespace
+
+void save_model_hf(const Model& m, const std::string& dir_name) {
+  if (!m.tokenizer) fail_model("{}: the model has no vocabulary to export", m.source);
+  const fs::path dir(dir_name);
+  std::error_code ec;
+  const bool created = !fs::exists(dir, ec);
+  fs::create_directories(dir, ec);
+  if (ec) fail_io("cannot create {}: {}", dir_name, ec.message());
+  try {
+    write_hf_files(m, dir);
+  } catch (...) {
+    if (created) fs::remove_all(dir, ec);  // a full disk must not leave an empty or partial folder
+    throw;
+  }
 }
 
 }  // namespace bert::model

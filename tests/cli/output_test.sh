@@ -71,4 +71,22 @@ if [ -L "$TMP/dangling.npy" ]; then pass; else fail "the dangling link was repla
 assert_files_equal "written where the dangling link points" "$TMP/file.npy" "$TMP/real/new.npy"
 if [ -z "$(find "$TMP" "$TMP/real" -maxdepth 1 -name '.*.tmp*')" ]; then pass; else fail "a temporary was left behind"; fi
 
+check "a temporary of a process killed outright is removed by the next write to that path"
+dead=$(sh -c 'echo $$')  # a process that has exited: its id names no process now
+mkdir -p "$TMP/stale"
+head -c 100000 /dev/zero >"$TMP/stale/.m.gguf.tmp.$dead.123456"
+: >"$TMP/stale/.m.gguf.tmp.$$.654321"  # this shell is alive: a write in progress, kept
+: >"$TMP/stale/.other.gguf.tmp.$dead.1"  # another file's: not ours to judge now
+run "$BERTCTL" init --layers 1 --hidden 32 --heads 2 --intermediate 64 --max-position 32 --vocab "$VOCAB" -o "$TMP/stale/m.gguf"
+assert_rc 0
+assert_eq "what is left" "$(cd "$TMP/stale" && ls -A | sort | tr '\n' ' ')" ".m.gguf.tmp.$$.654321 .other.gguf.tmp.$dead.1 m.gguf "
+
+check "convert --to hf that runs out of space leaves no folder behind"
+( trap '' XFSZ; ulimit -f 8; exec "$BERTCTL" convert "$MODEL" --to hf -o "$TMP/hf-full" ) >"$OUT_FILE" 2>"$ERR_FILE"
+RC=$?
+ERR=$(cat "$ERR_FILE")
+assert_rc 1
+assert_contains "the cause" "$ERR" "File too large"
+if [ ! -e "$TMP/hf-full" ]; then pass; else fail "a partial folder was left: $(ls -A "$TMP/hf-full")"; fi
+
 finish
