@@ -181,9 +181,13 @@ Model load_hf_checkpoint(const std::string& dir_name) {
 }
 
 Model load_model(const std::string& path, const LoadOptions& options) {
-  if (is_hf_checkpoint_dir(path)) return load_hf_checkpoint(path);
-  if (!file_exists(path)) fail_io("cannot open {}: No such file or directory", path);
-  return load_model_gguf(path, options);
+  try {
+    if (is_hf_checkpoint_dir(path)) return load_hf_checkpoint(path);
+    if (!file_exists(path)) fail_io("cannot open {}: No such file or directory", path);
+    return load_model_gguf(path, options);
+  } catch (const std::bad_alloc&) {  // "out of memory" alone would not say what was being loaded
+    fail(ErrorKind::ERROR_MODEL, "{}: out of memory while loading the model", path);
+  }
 }
 
 Model make_model(const BertConfig& config, text::Tokenizer tokenizer) {

@@ -80,7 +80,12 @@ void read_tokenizer_config(const std::string& path, TokenizerConfig& c, AddedIds
   read_special_tokens(j, c);
   if (j.contains("added_tokens_decoder") && j["added_tokens_decoder"].is_object())
     for (const auto& [id, t] : j["added_tokens_decoder"].items())
-      if (auto s = token_text(t)) added[std::stoll(id)] = *s;
+      if (auto s = token_text(t)) {
+        // Ids are vocabulary positions: up to 9 digits (stoll would throw on "1e3" or 20 digits).
+        if (id.empty() || id.size() > 9 || id.find_first_not_of("0123456789") != std::string::npos)
+          fail_model("{}: added_tokens_decoder key \"{}\" is not a token id", path, id.substr(0, 40));
+        added[std::stoll(id)] = *s;
+      }
 }
 
 // Puts added tokens with ids past the vocabulary at those ids, and lists every added token that is

@@ -241,6 +241,22 @@ TEST_CASE("bad inputs: one clear line, exit 1, nothing written") {
     spit(d / "model.safetensors", bytes);
     expect_refused(d, "model.safetensors", "tensor 'bert.encoder.layer.1.output.dense.weight' holds NaN or infinite values");
   }
+  SUBCASE("tokenizer_config.json: an added token id of 20 digits; a model_max_length that leaves no room") {
+    const fs::path d = copy_fixture(tmp, "tiny-uncased-mlm", kMlmFiles);
+    auto tc = nlohmann::json::parse(slurp(d / "tokenizer_config.json"));
+    const auto original = tc;
+    tc["added_tokens_decoder"] = {{"99999999999999999999", {{"content", "[X]"}, {"special", true}}}};
+    spit(d / "tokenizer_config.json", tc.dump());
+    expect_refused(d, "tokenizer_config.json", "added_tokens_decoder key \"99999999999999999999\" is not a token id");
+    tc = original;
+    tc["model_max_length"] = 1;
+    spit(d / "tokenizer_config.json", tc.dump());
+    // Not blamed on a --max-length the user never passed.
+    auto r = run_bertctl({"fill-mask", "-m", d.string()}, "a [MASK] b\n");
+    CHECK(r.exit_code == 1);
+    CHECK(r.err == "bertctl: fill-mask: " + d.string() +
+                       ": its tokenizer's model_max_length 1 leaves no room for text; pass --max-length N\n");
+  }
   SUBCASE("modules.json with an item that is not an object") {
     const fs::path d = copy_fixture(tmp, "tiny-uncased-mlm", kMlmFiles);
     spit(d / "modules.json", "[1]");
