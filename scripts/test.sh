@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds bertctl twice (Release, and AddressSanitizer + UndefinedBehaviorSanitizer) and runs every
-# test in both. Where the CPU has more, the Release tests run again with the instruction sets capped
+# test in both, then each fuzzing harness briefly (a finding fails the run). Where the CPU has more, the Release tests run again with the instruction sets capped
 # (BERTCTL_MAX_ISA): at AVX2, and at AVX-512 without VNNI, so one machine proves the answers of the
 # older CPUs users have. Tests that need ../shared read it through $BERTCTL_SHARED (default
 # ../shared).
@@ -34,3 +34,5 @@ fi
 echo "== ASan + UBSan build =="
 build build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBERTCTL_SANITIZE=ON -DBERTCTL_UNITY_CMD=ON
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_tests build-asan
+echo "== Fuzzing smoke: every libFuzzer harness for 3 s on the saved seeds (scripts/fuzz.sh) =="
+bash scripts/fuzz.sh 3
