@@ -34,10 +34,12 @@ bert::text::EncodeOptions encode_options_for(const ModelOptions& o, const bert::
       std::fprintf(stderr, "bertctl: %s: warning: --max-length %d exceeds the model's %d positions; using %d\n",
                    command, o.max_length, positions, positions);
   }
-  if (eo.max_length < 3 && o.max_length > 0) bert::fail_usage("--max-length {} leaves no room for text", eo.max_length);
-  if (eo.max_length < 3)  // the model's own limit: the user passed no --max-length to blame
+  if (eo.max_length < 3) {
+    if (o.max_length > 0) bert::fail_usage("--max-length {} leaves no room for text", eo.max_length);
+    // The model's own limit: the user passed no --max-length to blame.
     bert::fail_model("{}: its tokenizer's model_max_length {} leaves no room for text; pass --max-length N",
                      m.source, eo.max_length);
+  }
   return eo;
 }
 

@@ -67,7 +67,8 @@ namespace {
 constexpr int kMaxMappings = 16;
 constexpr size_t kMaxMappedPath = 1024;
 struct Mapping {
-  std::atomic<bool> used{false};
+  std::atomic<bool> claimed{false};  // taken by a MappedFile (set first, so two cannot take it)
+  std::atomic<bool> used{false};     // filled in: the handler reads it
   const unsigned char* begin = nullptr;
   size_t size = 0;
   char path[kMaxMappedPath] = {};
@@ -78,29 +79,24 @@ void (*g_flush_done)() noexcept = nullptr;
 
 int register_mapping(const unsigned char* begin, size_t size, const std::string& path) {
   for (int i = 0; i < kMaxMappings; ++i) {
-    if (g_mappings[i].used.load()) continue;
+    bool expected = false;
+    if (!g_mappings[i].claimed.compare_exchange_strong(expected, true)) continue;
     Mapping& m = g_mappings[i];
     m.begin = begin;
     m.size = size;
     const size_t n = std::min(path.size(), kMaxMappedPath - 1);
     std::memcpy(m.path, path.data(), n);
     m.path[n] = '\0';
-    m.used.store(true);
+    m.used.store(true);  // complete: the handler may read it
     return i;
   }
   return -1;  // more maps than slots: a fault there keeps the default action
 }
 
 void unregister_mapping(int slot) {
-  if (slot >= 0) g_mappings[slot].used.store(false);
-}
-
-void write_all(int fd, const char* s, size_t n) {
-  while (n > 0) {
-    const ssize_t w = ::write(fd, s, n);
-    if (w <= 0) return;
-    s += w, n -= size_t(w);
-  }
+  if (slot < 0) return;
+  g_mappings[slot].used.store(false);
+  g_mappings[slot].claimed.store(false);
 }
 
 void on_sigbus(int sig, siginfo_t* info, void*) {
@@ -110,7 +106,7 @@ void on_sigbus(int sig, siginfo_t* info, void*) {
     if (g_flush_done) g_flush_done();
     for (const char* part : {"bertctl: ", g_fault_command, ": ", static_cast<const char*>(m.path),
                              ": the file changed (it was truncated) while in use\n"})
-      write_all(2, part, std::strlen(part));
+      write_fully(2, part, std::strlen(part));
     remove_pending_temporaries();
     ::_exit(1);
   }

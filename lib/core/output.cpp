@@ -24,12 +24,12 @@ Output::Output(int fd, std::string name) : fd_(fd), name_(std::move(name)) {
 }
 
 void Output::flush_standard_output_on_fatal() noexcept {
-  Output* o = g_standard_output.load();
-  if (!o) return;
-  const char* p = o->buf_.data();
-  size_t n = o->buf_.size();
+  if (Output* o = g_standard_output.load()) write_fully(1, o->buf_.data(), o->buf_.size());
+}
+
+void write_fully(int fd, const char* p, size_t n) noexcept {
   while (n > 0) {
-    const ssize_t w = ::write(1, p, n);
+    const ssize_t w = ::write(fd, p, n);
     if (w <= 0) return;
     p += w, n -= size_t(w);
   }

@@ -5,6 +5,7 @@
 //   bert::Output out;                 // stdout
 //   out.write("hello\n"); out.flush();
 #pragma once
+#include <cstddef>
 #include <exception>
 #include <string>
 #include <string_view>
@@ -35,6 +36,9 @@ class Output {
   std::string name_;
   std::string buf_;
 };
+
+// write(2) until all n bytes are out or it fails; async-signal-safe (fatal signal handlers).
+void write_fully(int fd, const char* p, size_t n) noexcept;
 
 // JSON text helpers for the hand-written JSONL writers on hot paths.
 void append_json_string(std::string& out, std::string_view utf8);  // with quotes, escaped
