@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   try {
     bert::ops::set_num_threads(threads);
     bert::model::BertConfig c;
-    c.architecture = bert::model::Architecture::ARCH_SEQUENCE_CLASSIFICATION;
+    c.task = bert::model::Task::TASK_SEQUENCE_CLASSIFICATION;
     c.vocab_size = 30522;
     c.hidden_size = config == "small" ? 256 : 768;
     c.num_hidden_layers = config == "small" ? 4 : 12;

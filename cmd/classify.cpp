@@ -26,7 +26,7 @@ void run_classify(const ClassifyOptions& o) {
   const bert::model::BertConfig& c = model.config;
   if (!c.has_classifier())
     bert::fail_model("{}: {} has no classification head (fine-tune one with bertctl finetune)", o.model.model,
-                     bert::model::architecture_name(c.architecture));
+                     c.hf_class());
   const bert::text::EncodeOptions eo = encode_options_for(o.model, model, "classify");
   bert::model::Inference inf(model);
   const int L = c.num_labels();

@@ -33,7 +33,7 @@ void run_fill_mask(const FillMaskOptions& o) {
   const bert::model::BertConfig& c = model.config;
   if (!c.has_mlm_head())
     bert::fail_model("{}: {} has no masked-language-model head", o.model.model,
-                     bert::model::architecture_name(c.architecture));
+                     c.hf_class());
   const bert::text::Tokenizer& tok = *model.tokenizer;
   if (!tok.mask_id()) bert::fail_model("{}: the vocabulary has no mask token", o.model.model);
   const int32_t mask_id = *tok.mask_id();

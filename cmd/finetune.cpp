@@ -23,7 +23,7 @@
 #include "core/file.hpp"
 #include "core/json.hpp"  // try_parse_json (bounded nesting)
 #include "core/output.hpp"
-#include "model/init.hpp"  // make_classifier
+#include "model/init.hpp"  // make_task_model
 #include "model/model.hpp"
 #include "ops/ops.hpp"
 #include "train/checkpoint.hpp"  // is_checkpoint
@@ -165,7 +165,7 @@ void run_finetune(FinetuneOptions& o) {
     std::vector<tr::Example> labelled = train.rows;
     if (o.new_head || o.eval.empty()) labelled.insert(labelled.end(), eval_rows.begin(), eval_rows.end());
     bert::model::Model base = bert::model::load_model(o.base, {.writable = true});
-    model = o.new_head ? bert::model::make_classifier(base, tr::sorted_labels(labelled), o.seed)
+    model = o.new_head ? bert::model::make_task_model(base, bert::model::Task::TASK_SEQUENCE_CLASSIFICATION, tr::sorted_labels(labelled), o.seed)
                        : tr::prepare_classifier(std::move(base), tr::sorted_labels(labelled), o.seed, notes);
   }
   const auto& known = model.config.labels;

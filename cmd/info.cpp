@@ -69,7 +69,7 @@ void run_info(const InfoOptions& o) {
   const auto& tc = m.tokenizer->config();
   nlohmann::ordered_json j;
   j["model"] = o.model;
-  j["architecture"] = bert::model::architecture_name(c.architecture);
+  j["architecture"] = c.hf_class();
   j["layers"] = c.num_hidden_layers;
   j["hidden_size"] = c.hidden_size;
   j["attention_heads"] = c.num_attention_heads;

@@ -42,7 +42,7 @@ void run_init(const InitOptions& o) {
   c.hidden_act = bert::model::parse_activation(o.activation, "--activation");
   c.pad_token_id = tok.pad_id();
   if (!o.labels.empty()) {
-    c.architecture = bert::model::Architecture::ARCH_SEQUENCE_CLASSIFICATION;
+    c.task = bert::model::Task::TASK_SEQUENCE_CLASSIFICATION;
     std::stringstream ss(o.labels);
     for (std::string label; std::getline(ss, label, ',');) {
       if (label.empty()) bert::fail_usage("--labels: empty label in '{}'", o.labels);

@@ -11,7 +11,7 @@
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
-using bert::model::Architecture;
+using bert::model::Task;
 
 TEST_CASE("BertForPreTraining round-trips through a Hugging Face directory with the MLM fixture's outputs") {
   bert::test::TempDir tmp;
@@ -19,7 +19,7 @@ TEST_CASE("BertForPreTraining round-trips through a Hugging Face directory with 
   const bert::model::Model mlm = bert::model::load_model(dir.string());
 
   bert::model::BertConfig c = mlm.config;
-  c.architecture = Architecture::ARCH_PRETRAINING;
+  c.task = Task::TASK_PRETRAINING;
   c.has_pooler = true;
   bert::model::Model pre = bert::model::make_model(c, *mlm.tokenizer);
   bert::model::init_weights(pre.config, pre.weights, 3);
@@ -40,7 +40,7 @@ TEST_CASE("BertForPreTraining round-trips through a Hugging Face directory with 
   CHECK(copied == have.size());
   bert::model::save_model_hf(pre, (tmp / "pre").string());
   const bert::model::Model back = bert::model::load_model((tmp / "pre").string());
-  CHECK(back.config.architecture == Architecture::ARCH_PRETRAINING);
+  CHECK(back.config.task == Task::TASK_PRETRAINING);
   CHECK(back.config.has_pooler);
   CHECK(back.weights.nsp_weight != nullptr);
 
@@ -57,12 +57,12 @@ TEST_CASE("BertForPreTraining round-trips through a Hugging Face directory with 
 TEST_CASE("a classifier head on a masked-LM base keeps the encoder and adds a pooler") {
   const auto dir = bert::test::shared_path("fixtures/tiny-uncased-mlm");
   const bert::model::Model mlm = bert::model::load_model(dir.string());
-  const bert::model::Model cls = bert::model::make_classifier(mlm, {"a", "b"}, 1);
-  CHECK(cls.config.architecture == Architecture::ARCH_SEQUENCE_CLASSIFICATION);
+  const bert::model::Model cls = bert::model::make_task_model(mlm, bert::model::Task::TASK_SEQUENCE_CLASSIFICATION, {"a", "b"}, 1);
+  CHECK(cls.config.task == Task::TASK_SEQUENCE_CLASSIFICATION);
   CHECK(cls.config.num_labels() == 2);
   const size_t n = size_t(mlm.config.vocab_size) * mlm.config.hidden_size;
   CHECK(std::equal(cls.weights.word_embeddings, cls.weights.word_embeddings + n, mlm.weights.word_embeddings));
   // Fresh head: N(0, 0.02) weights, zero biases.
-  CHECK(cls.weights.classifier_bias[0] == 0.f);
-  CHECK(std::abs(cls.weights.classifier_weight[0]) < 0.2f);
+  CHECK(cls.weights.head_bias[0] == 0.f);
+  CHECK(std::abs(cls.weights.head_weight[0]) < 0.2f);
 }

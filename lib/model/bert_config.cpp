@@ -11,16 +11,6 @@ namespace bert::model {
 
 using nlohmann::json;
 
-const char* architecture_name(Architecture a) {
-  switch (a) {
-    case Architecture::ARCH_BERT_MODEL: return "BertModel";
-    case Architecture::ARCH_MASKED_LM: return "BertForMaskedLM";
-    case Architecture::ARCH_SEQUENCE_CLASSIFICATION: return "BertForSequenceClassification";
-    case Architecture::ARCH_PRETRAINING: return "BertForPreTraining";
-  }
-  return "?";
-}
-
 const char* activation_name(ops::Activation a) {
   switch (a) {
     case ops::Activation::ACT_GELU_ERF: return "gelu";
@@ -82,7 +72,7 @@ float get_float(const json& j, const char* key, const std::string& source, float
   return it->get<float>();
 }
 
-Architecture parse_architecture(const json& j, const std::string& source) {
+Task parse_task(const json& j, const std::string& source) {
   std::string model_type = "bert";
   if (auto it = j.find("model_type"); it != j.end() && !it->is_null()) {
     if (!it->is_string()) fail_model("{}: \"model_type\" must be a name, not {}", source, it->dump());
@@ -92,15 +82,11 @@ Architecture parse_architecture(const json& j, const std::string& source) {
     fail_model("{}: model_type '{}' is not supported (only BERT: bertctl does not run {} models)", source,
                model_type, model_type);
   auto it = j.find("architectures");
-  if (it == j.end() || it->is_null() || it->empty()) return Architecture::ARCH_BERT_MODEL;
+  if (it == j.end() || it->is_null() || it->empty()) return Task::TASK_ENCODER;
   if (!it->is_array() || !(*it)[0].is_string()) fail_model("{}: \"architectures\" must be a list of names", source);
   const std::string name = (*it)[0].get<std::string>();
-  for (Architecture a : {Architecture::ARCH_BERT_MODEL, Architecture::ARCH_MASKED_LM,
-                         Architecture::ARCH_SEQUENCE_CLASSIFICATION, Architecture::ARCH_PRETRAINING})
-    if (name == architecture_name(a)) return a;
-  fail_model("{}: architecture '{}' is not supported (supported: BertModel, BertForMaskedLM, "
-             "BertForSequenceClassification, BertForPreTraining)",
-             source, name);
+  if (const TaskSpec* s = find_task_by_class(name)) return s->task;
+  fail_model("{}: architecture '{}' is not supported (supported: {})", source, name, task_class_list());
 }
 
 }  // namespace
@@ -110,7 +96,7 @@ BertConfig parse_hf_config(const std::string& text, const std::string& source) {
   if (std::string err = try_parse_json(text, j); !err.empty()) fail_model("{}: malformed JSON: {}", source, err);
   if (!j.is_object()) fail_model("{}: expected a JSON object", source);
   BertConfig c;
-  c.architecture = parse_architecture(j, source);
+  c.task = parse_task(j, source);
   c.vocab_size = get_int(j, "vocab_size", source);
   c.hidden_size = get_int(j, "hidden_size", source);
   c.num_hidden_layers = get_int(j, "num_hidden_layers", source);
@@ -133,7 +119,7 @@ BertConfig parse_hf_config(const std::string& text, const std::string& source) {
                it->get<std::string>());
   if (auto it = j.find("problem_type"); it != j.end() && it->is_string())
     c.multi_label = it->get<std::string>() == "multi_label_classification";
-  if (c.has_classifier()) {
+  if (c.has_labels()) {
     auto it = j.find("id2label");
     int n = get_int(j, "num_labels", source, 2);
     if (it != j.end() && it->is_object()) n = int(std::min<size_t>(it->size(), INT32_MAX));
@@ -156,8 +142,9 @@ BertConfig parse_hf_config(const std::string& text, const std::string& source) {
         c.labels[size_t(id)] = v.get<std::string>();
       }
   }
-  // BertForMaskedLM has no pooler in transformers; the loader turns it on if the weights are there.
-  c.has_pooler = c.architecture != Architecture::ARCH_MASKED_LM;
+  // BertForMaskedLM and the token heads have no pooler in transformers; the loader turns it on if
+  // the weights are there.
+  c.has_pooler = c.spec().pooler;
   c.validate(source);
   return c;
 }
@@ -178,7 +165,7 @@ void BertConfig::validate(const std::string& source) const {
                num_attention_heads);
   if (pad_token_id < 0 || pad_token_id >= vocab_size)
     fail_model("{}: pad_token_id {} is outside the vocabulary (size {})", source, pad_token_id, vocab_size);
-  if (has_classifier() && labels.empty()) fail_model("{}: a classifier needs at least one label", source);
+  if (has_labels() && labels.empty()) fail_model("{}: a classifier needs at least one label", source);
   if (labels.size() > size_t(kMaxLabels)) fail_model("{}: {} labels is more than {}", source, labels.size(), kMaxLabels);
   if (!std::isfinite(layer_norm_eps) || layer_norm_eps < 0.f)
     fail_model("{}: layer_norm_eps must be a finite number >= 0 (got {})", source, layer_norm_eps);
@@ -199,7 +186,7 @@ double shortest(float v) { return std::stod(fmt::format("{}", v)); }
 
 std::string to_hf_config_json(const BertConfig& c) {
   json j;
-  j["architectures"] = {architecture_name(c.architecture)};
+  j["architectures"] = {c.hf_class()};
   j["model_type"] = "bert";
   j["vocab_size"] = c.vocab_size;
   j["hidden_size"] = c.hidden_size;
@@ -217,7 +204,7 @@ std::string to_hf_config_json(const BertConfig& c) {
   j["pad_token_id"] = c.pad_token_id;
   j["position_embedding_type"] = "absolute";
   j["torch_dtype"] = "float32";
-  if (c.has_classifier()) {
+  if (c.has_labels()) {
     json id2label = json::object(), label2id = json::object();
     for (size_t i = 0; i < c.labels.size(); ++i) {
       id2label[std::to_string(i)] = c.labels[i];

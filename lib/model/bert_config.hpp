@@ -7,16 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "ops/ops.hpp"  // ops::Activation
+#include "model/task.hpp"  // Task, TaskSpec
+#include "ops/ops.hpp"        // ops::Activation
 
 namespace bert::model {
-
-enum class Architecture {
-  ARCH_BERT_MODEL,                  // BertModel: encoder + pooler, names without the "bert." prefix
-  ARCH_MASKED_LM,                   // BertForMaskedLM: + cls.predictions (decoder tied to word embeddings)
-  ARCH_SEQUENCE_CLASSIFICATION,     // BertForSequenceClassification: + classifier on the pooled output
-  ARCH_PRETRAINING,                 // BertForPreTraining: + cls.predictions + cls.seq_relationship
-};
 
 enum class Pooling { POOLING_CLS, POOLING_MEAN, POOLING_MAX, POOLING_POOLER, POOLING_NONE };
 
@@ -24,7 +18,7 @@ enum class Pooling { POOLING_CLS, POOLING_MEAN, POOLING_MAX, POOLING_POOLER, POO
 inline constexpr int kMaxLabels = 1 << 20;
 
 struct BertConfig {
-  Architecture architecture = Architecture::ARCH_BERT_MODEL;
+  Task task = Task::TASK_ENCODER;
   int vocab_size = 0;
   int hidden_size = 0;                 // C
   int num_hidden_layers = 0;           // L
@@ -40,7 +34,7 @@ struct BertConfig {
   float classifier_dropout = -1.f;     // < 0: use hidden_dropout_prob (as HF does for null)
   float initializer_range = 0.02f;
   bool has_pooler = true;              // BertForMaskedLM checkpoints usually have none
-  std::vector<std::string> labels;     // id2label, by id (classification models)
+  std::vector<std::string> labels;     // id2label, by id (sequence and token classifiers)
   bool multi_label = false;            // problem_type "multi_label_classification": sigmoid per label
   // Embedding defaults for `bertctl encode` (a sentence-transformers model sets them at convert time).
   Pooling pooling = Pooling::POOLING_MEAN;
@@ -48,11 +42,17 @@ struct BertConfig {
 
   int head_dim() const { return hidden_size / num_attention_heads; }
   int num_labels() const { return int(labels.size()); }
-  bool has_mlm_head() const {
-    return architecture == Architecture::ARCH_MASKED_LM || architecture == Architecture::ARCH_PRETRAINING;
+  const TaskSpec& spec() const { return task_spec(task); }
+  const char* hf_class() const { return spec().hf_class; }
+  bool has_mlm_head() const { return spec().mlm_head; }
+  bool has_nsp_head() const { return spec().nsp_head; }
+  bool has_classifier() const { return task == Task::TASK_SEQUENCE_CLASSIFICATION; }
+  // The task names its outputs with id2label (sequence and token classification).
+  bool has_labels() const { return spec().linear_head != nullptr && spec().fixed_outputs == 0; }
+  // Width of the linear head (labels, or 2 for QA's start and end); 0 without one.
+  int head_outputs() const {
+    return spec().linear_head == nullptr ? 0 : spec().fixed_outputs ? spec().fixed_outputs : num_labels();
   }
-  bool has_classifier() const { return architecture == Architecture::ARCH_SEQUENCE_CLASSIFICATION; }
-  bool has_nsp_head() const { return architecture == Architecture::ARCH_PRETRAINING; }
   float effective_classifier_dropout() const {
     return classifier_dropout >= 0 ? classifier_dropout : hidden_dropout_prob;
   }
@@ -68,7 +68,6 @@ BertConfig parse_hf_config(const std::string& json_text, const std::string& sour
 // The config.json transformers expects for this model.
 std::string to_hf_config_json(const BertConfig& config);
 
-const char* architecture_name(Architecture a);
 const char* activation_name(ops::Activation a);  // "gelu", "gelu_new", "relu", ...
 ops::Activation parse_activation(const std::string& name, const std::string& source);
 const char* pooling_name(Pooling p);

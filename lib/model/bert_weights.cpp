@@ -14,11 +14,11 @@ int64_t TensorInfo::numel() const {
   return n;
 }
 
-std::string name_prefix(Architecture a) { return a == Architecture::ARCH_BERT_MODEL ? "" : "bert."; }
+std::string name_prefix(Task task) { return task == Task::TASK_ENCODER ? "" : "bert."; }
 
 void for_each_tensor(const BertConfig& c, BertWeights& w, const TensorVisitor& visit) {
   const int64_t C = c.hidden_size, I = c.intermediate_size, V = c.vocab_size;
-  const std::string p = name_prefix(c.architecture);
+  const std::string p = name_prefix(c.task);
   auto t = [&](const std::string& name, std::vector<int64_t> shape, TensorRole role, float*& slot) {
     visit(TensorInfo{name, std::move(shape), role}, slot);
   };
@@ -66,9 +66,9 @@ void for_each_tensor(const BertConfig& c, BertWeights& w, const TensorVisitor& v
     t("cls.seq_relationship.weight", {2, C}, R::ROLE_WEIGHT, w.nsp_weight);
     t("cls.seq_relationship.bias", {2}, R::ROLE_BIAS, w.nsp_bias);
   }
-  if (c.has_classifier()) {
-    t("classifier.weight", {c.num_labels(), C}, R::ROLE_WEIGHT, w.classifier_weight);
-    t("classifier.bias", {c.num_labels()}, R::ROLE_BIAS, w.classifier_bias);
+  if (const char* head = c.spec().linear_head) {
+    t(std::string(head) + ".weight", {c.head_outputs(), C}, R::ROLE_WEIGHT, w.head_weight);
+    t(std::string(head) + ".bias", {c.head_outputs()}, R::ROLE_BIAS, w.head_bias);
   }
 }
 
@@ -103,7 +103,8 @@ void WeightStorage::FreeDeleter::operator()(float* p) const { std::free(p); }
 
 bool quantizable(const std::string& name, int64_t rank) {
   return rank == 2 && name.ends_with(".weight") && name.find("embeddings") == std::string::npos &&
-         !name.starts_with("classifier.") && !name.starts_with("cls.seq_relationship.");
+         !name.starts_with("classifier.") && !name.starts_with("qa_outputs.") &&
+         !name.starts_with("cls.seq_relationship.");
 }
 
 WeightStorage::WeightStorage(const BertConfig& config, BertWeights& weights, bool zeroed) {

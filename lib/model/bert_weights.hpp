@@ -54,8 +54,9 @@ struct BertWeights {
   float* mlm_bias = nullptr;               // (V)     cls.predictions.bias (decoder: word_embeddings)
   float* nsp_weight = nullptr;             // (2, C)  cls.seq_relationship
   float* nsp_bias = nullptr;
-  float* classifier_weight = nullptr;      // (labels, C)
-  float* classifier_bias = nullptr;
+  // The task's linear head (TaskSpec::linear_head: "classifier" or "qa_outputs").
+  float* head_weight = nullptr;            // (outputs, C)
+  float* head_bias = nullptr;              // (outputs)
 };
 
 // The int8 linear layers of a model loaded from an int8 model file (inference only): W[n][k] ≈
@@ -98,8 +99,8 @@ std::vector<TensorInfo> tensor_table(const BertConfig& config);
 // that are null (int8 layers run as int8) are skipped.
 std::string first_non_finite_tensor(const BertConfig& config, const BertWeights& weights);
 
-// "bert." for the task architectures, "" for BertModel (what transformers' state dicts use).
-std::string name_prefix(Architecture a);
+// "bert." for the task models, "" for BertModel (what transformers' state dicts use).
+std::string name_prefix(Task task);
 
 // One zero-initialised buffer holding every tensor of `weights` in table order, each aligned to
 // 64 bytes (so the QKV adjacency invariant holds whenever C·4 is a multiple of 64; otherwise the

@@ -46,17 +46,17 @@ void pooler_backward(float* d_hidden, BertWeights& g, const float* d_pooled, con
     for (int i = 0; i < C; ++i) d_hidden[size_t(b) * T * C + i] += d_cls[size_t(b) * C + i];
 }
 
-void classifier_forward(float* logits, const float* pooled, int B, const BertConfig& c, const BertWeights& w,
-                        ops::PackedWeights* packed) {
-  BERT_CHECK(w.classifier_weight != nullptr);
-  row_by_row(logits, pooled, {w.classifier_weight, w.classifier_bias, c.hidden_size, c.num_labels(), packed}, B,
+void linear_head_forward(float* logits, const float* rows, int R, const BertConfig& c, const BertWeights& w,
+                         ops::PackedWeights* packed) {
+  BERT_CHECK(w.head_weight != nullptr);
+  row_by_row(logits, rows, {w.head_weight, w.head_bias, c.hidden_size, c.head_outputs(), packed}, R,
              Activation::ACT_NONE);
 }
 
-void classifier_backward(float* d_pooled, BertWeights& g, const float* d_logits, const float* pooled, int B,
-                         const BertConfig& c, const BertWeights& w) {
-  ops::linear_backward(d_pooled, g.classifier_weight, g.classifier_bias, d_logits, pooled,
-                       {w.classifier_weight, nullptr, c.hidden_size, c.num_labels()}, B);
+void linear_head_backward(float* d_rows, BertWeights& g, const float* d_logits, const float* rows, int R,
+                          const BertConfig& c, const BertWeights& w) {
+  ops::linear_backward(d_rows, g.head_weight, g.head_bias, d_logits, rows,
+                       {w.head_weight, nullptr, c.hidden_size, c.head_outputs()}, R);
 }
 
 void mlm_head_forward(float* logits, const float* rows, int R, const BertConfig& c, const BertWeights& w,

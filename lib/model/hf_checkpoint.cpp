@@ -44,7 +44,8 @@ io::TensorArchive read_weights(const fs::path& dir) {
 const io::TensorData* find_tensor(const io::TensorArchive& ar, const std::string& name) {
   if (const io::TensorData* d = ar.find(name)) return d;
   if (name.starts_with("bert.")) return ar.find(name.substr(5));
-  if (!name.starts_with("cls.") && !name.starts_with("classifier.")) return ar.find("bert." + name);
+  if (!name.starts_with("cls.") && !name.starts_with("classifier.") && !name.starts_with("qa_outputs."))
+    return ar.find("bert." + name);
   return nullptr;
 }
 
@@ -139,14 +140,14 @@ Model load_hf_checkpoint(const std::string& dir_name) {
 
   io::TensorArchive ar = read_weights(dir);
   // transformers' BertForMaskedLM drops the pooler; keep it when the checkpoint has one.
-  if (!m.config.has_pooler && find_tensor(ar, name_prefix(m.config.architecture) + "pooler.dense.weight"))
+  if (!m.config.has_pooler && find_tensor(ar, name_prefix(m.config.task) + "pooler.dense.weight"))
     m.config.has_pooler = true;
 
   // Every tensor is checked before anything is allocated: config.json can claim any size, the
   // checkpoint's tensors are what is really there.
   for (const TensorInfo& t : tensor_table(m.config)) {
     const io::TensorData* d = find_tensor(ar, t.name);
-    if (!d) fail_model("{}: missing tensor '{}' for {}", ar.source, t.name, architecture_name(m.config.architecture));
+    if (!d) fail_model("{}: missing tensor '{}' for {}", ar.source, t.name, m.config.hf_class());
     if (d->shape != t.shape)
       fail_model("{}: shape mismatch for {}: the checkpoint has {}, config.json implies {}", ar.source, t.name,
                  io::shape_string(d->shape), io::shape_string(t.shape));

@@ -46,17 +46,28 @@ std::vector<float> Inference::embeddings(Pooling pooling, bool normalize) {
 
 std::vector<float> Inference::classifier_logits() {
   if (!model_.config.has_classifier())
-    fail_model("{}: {} has no classification head", model_.source, architecture_name(model_.config.architecture));
+    fail_model("{}: {} has no classification head", model_.source, model_.config.hf_class());
   std::vector<float> pooled = pooler_output();
   std::vector<float> logits(size_t(input_.B) * model_.config.num_labels());
-  classifier_forward(logits.data(), pooled.data(), input_.B, model_.config, model_.weights, encoder_.packed_weights());
+  linear_head_forward(logits.data(), pooled.data(), input_.B, model_.config, model_.weights, encoder_.packed_weights());
+  return logits;
+}
+
+std::vector<float> Inference::token_logits() {
+  const BertConfig& c = model_.config;
+  if (c.spec().head_input != HeadInput::HEAD_INPUT_TOKENS)
+    fail_model("{}: {} has no per-token head (token classification or question answering)", model_.source,
+               c.hf_class());
+  const int rows = input_.B * input_.T;
+  std::vector<float> logits(size_t(rows) * c.head_outputs());
+  linear_head_forward(logits.data(), hidden_, rows, c, model_.weights, encoder_.packed_weights());
   return logits;
 }
 
 std::vector<float> Inference::mlm_logits(const std::vector<std::pair<int, int>>& positions) {
   if (!model_.config.has_mlm_head())
     fail_model("{}: {} has no masked-language-model head", model_.source,
-               architecture_name(model_.config.architecture));
+               model_.config.hf_class());
   const int C = model_.config.hidden_size, R = int(positions.size());
   std::vector<float> rows(size_t(R) * C), logits(size_t(R) * model_.config.vocab_size);
   for (int r = 0; r < R; ++r) {

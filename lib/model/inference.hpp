@@ -35,6 +35,8 @@ class Inference {
   std::vector<float> pooler_output();                       // (B,C); needs a pooler
   std::vector<float> embeddings(Pooling pooling, bool normalize);  // (B,C)
   std::vector<float> classifier_logits();                   // (B,labels)
+  // The per-token head: (B,T,labels) for token classification, (B,T,2) start/end for QA.
+  std::vector<float> token_logits();
   // MLM logits (R,V) at the given (batch row, position) pairs.
   std::vector<float> mlm_logits(const std::vector<std::pair<int, int>>& positions);
 

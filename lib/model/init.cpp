@@ -84,11 +84,12 @@ std::string without_prefix(const std::string& name) { return name.starts_with("b
 
 }  // namespace
 
-Model make_classifier(const Model& base, const std::vector<std::string>& labels, uint64_t seed) {
+Model make_task_model(const Model& base, Task task, const std::vector<std::string>& labels, uint64_t seed) {
   BertConfig c = base.config;
-  c.architecture = Architecture::ARCH_SEQUENCE_CLASSIFICATION;
-  c.labels = labels;
-  c.has_pooler = true;
+  c.task = task;
+  c.labels = c.has_labels() ? labels : std::vector<std::string>{};
+  c.multi_label = false;
+  c.has_pooler = c.spec().pooler;
   Model m = make_model(c, *base.tokenizer);
   m.source = base.source;
   // Start from a complete fresh initialisation, then overwrite what the base provides.
@@ -97,7 +98,8 @@ Model make_classifier(const Model& base, const std::vector<std::string>& labels,
   BertWeights bw = base.weights;
   for_each_tensor(base.config, bw, [&](const TensorInfo& t, float*& p) { have.emplace_back(without_prefix(t.name), p); });
   for_each_tensor(m.config, m.weights, [&](const TensorInfo& t, float*& p) {
-    if (t.name.starts_with("classifier.")) return;  // always a new head for these labels
+    if (t.name.starts_with(std::string(c.spec().linear_head ? c.spec().linear_head : "-") + "."))
+      return;  // always a new head for this task and these labels
     for (const auto& [name, src] : have)
       if (name == without_prefix(t.name)) std::copy_n(src, t.numel(), p);
   });

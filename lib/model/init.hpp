@@ -34,9 +34,10 @@ namespace bert::model {
 
 struct Model;
 
-// A sequence classifier for `labels` built on `base`: every tensor the base has (by name, with or
-// without the "bert." prefix) is copied; the rest — the classifier, and the pooler when the base has
-// none (masked-LM checkpoints) — is initialised as init_weights() would, from `seed`.
-Model make_classifier(const Model& base, const std::vector<std::string>& labels, uint64_t seed);
+// A model for `task` (with `labels` when the task has labels) built on `base`: every tensor the base
+// has (by name, with or without the "bert." prefix) is copied; the rest — the task's head, and the
+// pooler when the task needs one the base lacks (masked-LM checkpoints) — is initialised as
+// init_weights() would, from `seed`.
+Model make_task_model(const Model& base, Task task, const std::vector<std::string>& labels, uint64_t seed);
 
 }  // namespace bert::model

@@ -80,7 +80,7 @@ void save_model_gguf(const Model& m, const std::string& path, io::DType dtype,
   const text::TokenizerConfig& tc = tok.config();
   io::GgufWriter w(kAlignment);
   w.set<std::string>(key::kArchitecture, "bert");
-  w.set<std::string>(key::kName, architecture_name(c.architecture));
+  w.set<std::string>(key::kName, c.hf_class());
   w.set<uint32_t>(key::kFileType, dtype == io::DType::DTYPE_F16 ? 1 : 0);  // int8 has no llama.cpp type: 0
   w.set<uint32_t>(key::kFormatVersion, kModelFormatVersion);
   w.set<uint32_t>(key::kContextLength, uint32_t(c.max_position_embeddings));
@@ -90,7 +90,7 @@ void save_model_gguf(const Model& m, const std::string& path, io::DType dtype,
   w.set<uint32_t>(key::kHeadCount, uint32_t(c.num_attention_heads));
   w.set<float>(key::kLayerNormEps, c.layer_norm_eps);
   w.set<uint32_t>(key::kPoolingType, llama_pooling_type(c.pooling));
-  w.set<std::string>(key::kHfArchitecture, architecture_name(c.architecture));
+  w.set<std::string>(key::kHfArchitecture, c.hf_class());
   w.set<uint32_t>(key::kVocabSize, uint32_t(c.vocab_size));
   w.set<std::string>(key::kHiddenAct, activation_name(c.hidden_act));
   w.set<uint32_t>(key::kPadTokenId, uint32_t(c.pad_token_id));
@@ -99,10 +99,8 @@ void save_model_gguf(const Model& m, const std::string& path, io::DType dtype,
   w.set<float>(key::kClassifierDropout, c.classifier_dropout);
   w.set<float>(key::kInitializerRange, c.initializer_range);
   w.set<bool>(key::kHasPooler, c.has_pooler);
-  if (c.has_classifier()) {
-    w.set_array<std::string>(key::kLabels, c.labels);
-    w.set<bool>(key::kMultiLabel, c.multi_label);
-  }
+  if (c.has_labels()) w.set_array<std::string>(key::kLabels, c.labels);
+  if (c.has_classifier()) w.set<bool>(key::kMultiLabel, c.multi_label);
   w.set<std::string>(key::kPooling, pooling_name(c.pooling));
   w.set<bool>(key::kNormalize, c.normalize);
   // Tokenizer.
@@ -186,14 +184,9 @@ BertConfig read_config(const io::GgufFile& f) {
                version, kModelFormatVersion);
   BertConfig c;
   const std::string arch = f.get_string(key::kHfArchitecture);
-  bool known = false;
-  for (Architecture a : {Architecture::ARCH_BERT_MODEL, Architecture::ARCH_MASKED_LM,
-                         Architecture::ARCH_SEQUENCE_CLASSIFICATION, Architecture::ARCH_PRETRAINING})
-    if (arch == architecture_name(a)) {
-      c.architecture = a;
-      known = true;
-    }
-  if (!known) fail_model("{}: unsupported architecture '{}'", src, arch);
+  const TaskSpec* task = find_task_by_class(arch);
+  if (!task) fail_model("{}: unsupported architecture '{}'", src, arch);
+  c.task = task->task;
   c.vocab_size = int(f.get_u32(key::kVocabSize));
   c.hidden_size = int(f.get_u32(key::kEmbeddingLength));
   c.num_hidden_layers = int(f.get_u32(key::kBlockCount));
@@ -209,10 +202,8 @@ BertConfig read_config(const io::GgufFile& f) {
   c.classifier_dropout = f.get_f32(key::kClassifierDropout);
   c.initializer_range = f.get_f32(key::kInitializerRange);
   c.has_pooler = f.get_bool(key::kHasPooler);
-  if (c.has_classifier()) {
-    c.labels = utf8_strings(f, key::kLabels);
-    c.multi_label = f.get_bool(key::kMultiLabel);
-  }
+  if (c.has_labels()) c.labels = utf8_strings(f, key::kLabels);
+  if (c.has_classifier()) c.multi_label = f.get_bool(key::kMultiLabel);
   c.pooling = parse_pooling(f.get_string(key::kPooling));
   c.normalize = f.get_bool(key::kNormalize);
   c.validate(src);
@@ -247,7 +238,7 @@ QuantizedWeights collect_quantized(const BertConfig& c, const std::vector<std::p
       if (n == name) return q;
     return QuantizedLinear{};
   };
-  const std::string p = name_prefix(c.architecture);
+  const std::string p = name_prefix(c.task);
   const int64_t C = c.hidden_size;
   QuantizedWeights out;
   for (int l = 0; l < c.num_hidden_layers; ++l) {
@@ -310,7 +301,7 @@ Model load_model_gguf(const std::string& path, const LoadOptions& options) {
     if (!expected.contains(d.name))
       fail_model("{}: tensor '{}' is not part of the model the metadata describes ({} layers, {}); the metadata "
                  "is corrupt",
-                 path, d.name, m.config.num_hidden_layers, architecture_name(m.config.architecture));
+                 path, d.name, m.config.num_hidden_layers, m.config.hf_class());
   m.storage = WeightStorage(m.config, m.weights, /*zeroed=*/false);
   BertWeights owned = m.weights;  // the storage slots, kept while m.weights is re-pointed
   std::vector<float*> owned_slots;

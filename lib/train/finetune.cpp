@@ -12,7 +12,7 @@
 
 #include "core/error.hpp"
 #include "core/json.hpp"  // try_parse_json (bounded nesting)
-#include "model/init.hpp"     // make_classifier, NormalRng
+#include "model/init.hpp"     // make_task_model, NormalRng
 #include "train/evaluation.hpp"  // evaluate_classifier
 #include "train/loss.hpp"     // cross_entropy
 
@@ -55,7 +55,7 @@ model::Model prepare_classifier(model::Model base, const std::vector<std::string
                                 labels.size()));
   }
   if (!base.config.has_pooler) notes.push_back("the base model has no pooler; it starts freshly initialised");
-  return model::make_classifier(base, labels, seed);
+  return model::make_task_model(base, model::Task::TASK_SEQUENCE_CLASSIFICATION, labels, seed);
 }
 
 void split_for_eval(std::vector<Example>& train, std::vector<Example>& eval, double fraction, uint64_t seed) {

@@ -59,7 +59,7 @@ struct FinetuneCallbacks {
 std::vector<std::string> sorted_labels(const std::vector<Example>& rows);
 
 // The model to train: `base` itself when it already classifies a superset of `labels` (in its own
-// order), otherwise a new classifier head on it (make_classifier).
+// order), otherwise a new classifier head on it (make_task_model).
 model::Model prepare_classifier(model::Model base, const std::vector<std::string>& labels, uint64_t seed,
                                 std::vector<std::string>& notes);
 

@@ -10,8 +10,13 @@ double cross_entropy(std::span<float> d_logits, std::span<const float> logits, s
   const size_t B = labels.size();
   double total = 0, weight_sum = 0;
   std::vector<double> p(static_cast<size_t>(L));
-  for (size_t b = 0; b < B; ++b) weight_sum += class_weights.empty() ? 1.0 : class_weights[size_t(labels[b])];
+  for (size_t b = 0; b < B; ++b)
+    if (labels[b] >= 0) weight_sum += class_weights.empty() ? 1.0 : class_weights[size_t(labels[b])];
   for (size_t b = 0; b < B; ++b) {
+    if (labels[b] < 0) {  // ignored: no loss, no gradient
+      std::fill_n(d_logits.data() + b * L, L, 0.f);
+      continue;
+    }
     const float* z = logits.data() + b * L;
     const double mx = *std::max_element(z, z + L);
     double sum = 0;

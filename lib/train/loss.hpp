@@ -8,8 +8,9 @@
 
 namespace bert::train {
 
-// logits (B,L), labels (B) in [0,L). Writes d_logits (B,L) = ∂loss/∂logits · scale and returns
-// the loss. class_weights empty = all 1.
+// logits (B,L), labels (B) in [0,L), or negative for a row that takes no loss (torch's
+// ignore_index; the mean is over the other rows). Writes d_logits (B,L) = ∂loss/∂logits · scale and
+// returns the loss. class_weights empty = all 1.
 double cross_entropy(std::span<float> d_logits, std::span<const float> logits, std::span<const int32_t> labels,
                      int L, std::span<const float> class_weights = {}, float scale = 1.f);
 

@@ -31,8 +31,11 @@ Trainer::Trainer(model::Model& model, TrainerSettings settings)
       v_storage_(model.config, v_),
       encoder_(model.config, model.weights, true) {
   const model::BertConfig& c = model_.config;
-  if (!c.has_classifier()) fail_model("{}: fine-tuning needs a sequence classifier", model_.source);
-  if (!c.has_pooler) fail_model("{}: the classifier reads the pooler, which this model lacks", model_.source);
+  if (!c.spec().linear_head)
+    fail_model("{}: {} has no task head to fine-tune (sequence or token classification, question answering)",
+               model_.source, c.hf_class());
+  if (c.spec().head_input == model::HeadInput::HEAD_INPUT_POOLED && !c.has_pooler)
+    fail_model("{}: the classifier reads the pooler, which this model lacks", model_.source);
   if (c.multi_label) fail_model("{}: multi-label fine-tuning is not supported yet", model_.source);
   if (settings_.freeze_encoder)
     encoder_.set_first_trainable_layer(c.num_hidden_layers);
@@ -41,7 +44,7 @@ Trainer::Trainer(model::Model& model, TrainerSettings settings)
 }
 
 bool Trainer::trainable(const std::string& name) const {
-  if (name.starts_with("classifier.")) return true;
+  if (name.starts_with(std::string(model_.config.spec().linear_head) + ".")) return true;
   if (settings_.freeze_encoder) return false;
   if (settings_.train_layers < 0) return true;
   if (name.find("pooler.") != std::string::npos) return true;
@@ -52,52 +55,100 @@ bool Trainer::trainable(const std::string& name) const {
   return layer >= model_.config.num_hidden_layers - settings_.train_layers;
 }
 
-const float* Trainer::forward_pooled(const model::EncoderInput& batch, bool training, uint64_t dropout_seed) {
+const float* Trainer::forward_head_input(const model::EncoderInput& batch, bool training, uint64_t dropout_seed) {
   const model::BertConfig& c = model_.config;
-  const size_t BC = size_t(batch.B) * c.hidden_size;
   model::ForwardOptions opt;
   opt.training = training;
   opt.dropout_seed = dropout_seed;
   const float* hidden = encoder_.forward(batch, opt);
-  cls_rows_.resize(BC);
-  pooled_.resize(BC);
-  model::pooler_forward(pooled_.data(), cls_rows_.data(), hidden, batch.B, batch.T, c, model_.weights, nullptr);
-  const float p = c.effective_classifier_dropout();
-  if (!training || p <= 0.f) return pooled_.data();
-  // BertForSequenceClassification: dropout on the pooled output before the classifier.
-  classifier_dropout_.resize(BC);
-  pooled_dropped_.resize(BC);
-  const uint64_t base = mix(dropout_seed, 0xc1a551f1e5ull);
-  for (size_t i = 0; i < BC; ++i) {
-    const double u = double(mix(base, i) >> 11) * 0x1.0p-53;
-    classifier_dropout_[i] = u < p ? 0.f : 1.f / (1.f - p);
-    pooled_dropped_[i] = pooled_[i] * classifier_dropout_[i];
+  const float* rows = hidden;
+  if (c.spec().head_input == model::HeadInput::HEAD_INPUT_POOLED) {
+    const size_t BC = size_t(batch.B) * c.hidden_size;
+    cls_rows_.resize(BC);
+    pooled_.resize(BC);
+    model::pooler_forward(pooled_.data(), cls_rows_.data(), hidden, batch.B, batch.T, c, model_.weights, nullptr);
+    rows = pooled_.data();
   }
-  return pooled_dropped_.data();
+  const float p = c.effective_classifier_dropout();
+  if (!training || !c.spec().head_dropout || p <= 0.f) return rows;
+  // BertFor{Sequence,Token}Classification: dropout on the head's input.
+  const size_t n = size_t(head_rows(batch)) * c.hidden_size;
+  head_dropout_.resize(n);
+  head_input_dropped_.resize(n);
+  const uint64_t base = mix(dropout_seed, 0xc1a551f1e5ull);
+  for (size_t i = 0; i < n; ++i) {
+    const double u = double(mix(base, i) >> 11) * 0x1.0p-53;
+    head_dropout_[i] = u < p ? 0.f : 1.f / (1.f - p);
+    head_input_dropped_[i] = rows[i] * head_dropout_[i];
+  }
+  return head_input_dropped_.data();
+}
+
+int Trainer::head_rows(const model::EncoderInput& batch) const {
+  return model_.config.spec().head_input == model::HeadInput::HEAD_INPUT_POOLED ? batch.B : batch.B * batch.T;
+}
+
+size_t Trainer::label_count(const model::EncoderInput& batch) const {
+  switch (model_.config.task) {
+    case model::Task::TASK_TOKEN_CLASSIFICATION: return size_t(batch.B) * batch.T;
+    case model::Task::TASK_QUESTION_ANSWERING: return size_t(batch.B) * 2;
+    default: return size_t(batch.B);
+  }
+}
+
+double Trainer::task_loss(std::vector<float>& d_logits, const std::vector<float>& logits,
+                          const model::EncoderInput& batch, std::span<const int32_t> labels, float loss_scale) const {
+  const model::BertConfig& c = model_.config;
+  const int N = c.head_outputs();
+  if (c.task != model::Task::TASK_QUESTION_ANSWERING) {
+    // Sequence classification: one label per sequence; token classification: one per token, -100
+    // (padding, special tokens, later sub-words) ignored, as torch's CrossEntropyLoss has it.
+    for (int32_t y : labels)
+      if ((y < 0 && y != kIgnoreLabel) || y >= N) fail_input("label id {} is outside 0..{}", y, N - 1);
+    return cross_entropy(d_logits, logits, labels, N, settings_.class_weights, loss_scale);
+  }
+  // BertForQuestionAnswering: (CE(start) + CE(end)) / 2, each a softmax over all T positions;
+  // positions are clamped to [0, T] and T is ignored (a negative position counts as 0, as in torch).
+  const int B = batch.B, T = batch.T;
+  std::vector<float> z(size_t(B) * T), dz(size_t(B) * T);
+  std::vector<int32_t> y(static_cast<size_t>(B));
+  double loss = 0;
+  for (int which = 0; which < 2; ++which) {
+    for (int b = 0; b < B; ++b) {
+      const int32_t pos = labels[size_t(b) * 2 + size_t(which)];
+      y[size_t(b)] = pos < 0 ? 0 : pos < T ? pos : kIgnoreLabel;
+      for (int t = 0; t < T; ++t) z[size_t(b) * T + t] = logits[(size_t(b) * T + t) * 2 + size_t(which)];
+    }
+    loss += cross_entropy(dz, z, y, T, {}, loss_scale * 0.5f) / 2;
+    for (size_t i = 0; i < dz.size(); ++i) d_logits[i * 2 + size_t(which)] = dz[i];
+  }
+  return loss;
 }
 
 double Trainer::accumulate(const model::EncoderInput& batch, std::span<const int32_t> labels, float loss_scale,
                            std::vector<float>* logits_out) {
   const model::BertConfig& c = model_.config;
-  const int B = batch.B, C = c.hidden_size, L = c.num_labels();
-  BERT_CHECK(labels.size() == size_t(B));
-  for (int32_t y : labels)
-    if (y < 0 || y >= L) fail_input("label id {} is outside 0..{}", y, L - 1);
+  const int C = c.hidden_size, N = c.head_outputs(), R = head_rows(batch);
+  BERT_CHECK(labels.size() == label_count(batch));
   const uint64_t seed = mix(mix(settings_.seed, uint64_t(step_)), uint64_t(micro_batch_++));
-  const float* pooled = forward_pooled(batch, true, seed);
-  std::vector<float> logits(size_t(B) * L), d_logits(size_t(B) * L);
-  model::classifier_forward(logits.data(), pooled, B, c, model_.weights, nullptr);
-  const double loss = cross_entropy(d_logits, logits, labels, L, settings_.class_weights, loss_scale);
+  const float* rows = forward_head_input(batch, true, seed);
+  std::vector<float> logits(size_t(R) * N), d_logits(size_t(R) * N);
+  model::linear_head_forward(logits.data(), rows, R, c, model_.weights, nullptr);
+  const double loss = task_loss(d_logits, logits, batch, labels, loss_scale);
 
-  std::vector<float> d_pooled(size_t(B) * C, 0.f);
-  model::classifier_backward(d_pooled.data(), g_, d_logits.data(), pooled, B, c, model_.weights);
+  std::vector<float> d_rows(size_t(R) * C, 0.f);
+  model::linear_head_backward(d_rows.data(), g_, d_logits.data(), rows, R, c, model_.weights);
   if (!settings_.freeze_encoder) {
-    if (pooled != pooled_.data())
-      for (size_t i = 0; i < d_pooled.size(); ++i) d_pooled[i] *= classifier_dropout_[i];
-    std::vector<float> d_hidden(size_t(B) * batch.T * C, 0.f);
-    model::pooler_backward(d_hidden.data(), g_, d_pooled.data(), pooled_.data(), cls_rows_.data(), B, batch.T, c,
-                           model_.weights);
-    encoder_.backward(d_hidden.data(), g_);
+    if (!head_dropout_.empty() && rows == head_input_dropped_.data())
+      for (size_t i = 0; i < d_rows.size(); ++i) d_rows[i] *= head_dropout_[i];
+    if (c.spec().head_input == model::HeadInput::HEAD_INPUT_POOLED) {
+      std::vector<float> d_hidden(size_t(batch.B) * batch.T * C, 0.f);
+      model::pooler_backward(d_hidden.data(), g_, d_rows.data(), pooled_.data(), cls_rows_.data(), batch.B, batch.T,
+                             c, model_.weights);
+      encoder_.backward(d_hidden.data(), g_);
+    } else {
+      encoder_.backward(d_rows.data(), g_);
+    }
     touched_ids_.insert(touched_ids_.end(), batch.input_ids.begin(), batch.input_ids.end());
   }
   if (logits_out) *logits_out = std::move(logits);
@@ -161,9 +212,10 @@ double Trainer::step() {
 }
 
 std::vector<float> Trainer::predict(const model::EncoderInput& batch) {
-  const float* pooled = forward_pooled(batch, false, 0);
-  std::vector<float> logits(size_t(batch.B) * model_.config.num_labels());
-  model::classifier_forward(logits.data(), pooled, batch.B, model_.config, model_.weights, nullptr);
+  const float* rows = forward_head_input(batch, false, 0);
+  const int R = head_rows(batch);
+  std::vector<float> logits(size_t(R) * model_.config.head_outputs());
+  model::linear_head_forward(logits.data(), rows, R, model_.config, model_.weights, nullptr);
   return logits;
 }
 

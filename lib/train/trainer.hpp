@@ -1,5 +1,5 @@
-// Trainer: fine-tunes a sequence classifier. One call runs forward and backward over a micro-batch
-// and accumulates gradients; step() clips them, applies AdamW with the learning-rate schedule and
+// Trainer: fine-tunes a model with a task head (model/task.hpp: sequence or token classification,
+// question answering). One call runs forward and backward over a micro-batch and accumulates gradients; step() clips them, applies AdamW with the learning-rate schedule and
 // zeroes them. Gradients and the two Adam moments are BertWeights in the parameters' layout.
 //
 //   Trainer t(model, settings);                     // model loaded with LoadOptions{.writable = true}
@@ -15,6 +15,10 @@
 #include "train/adamw.hpp"    // AdamWSettings, Schedule
 
 namespace bert::train {
+
+// A label that takes no loss (torch's ignore_index): special tokens and later sub-words in token
+// classification.
+inline constexpr int32_t kIgnoreLabel = -100;
 
 struct TrainerSettings {
   AdamWSettings adamw;               // adamw.lr is the peak learning rate
@@ -33,9 +37,10 @@ class Trainer {
  public:
   Trainer(model::Model& model, TrainerSettings settings);
 
-  // Forward + backward for one micro-batch with labels (B); gradients are scaled by `loss_scale`
-  // (1 / gradient-accumulation steps) and accumulate. Returns the unscaled mean loss; fills
-  // `logits` (B, labels) when given.
+  // Forward + backward for one micro-batch; gradients are scaled by `loss_scale` (1 / gradient-
+  // accumulation steps) and accumulate. Labels: sequence classification (B); token classification
+  // (B,T) with kIgnoreLabel where no loss is taken; question answering (B,2) start and end token.
+  // Returns the unscaled mean loss; fills `logits` (the head's rows × outputs) when given.
   double accumulate(const model::EncoderInput& batch, std::span<const int32_t> labels, float loss_scale,
                     std::vector<float>* logits = nullptr);
 
@@ -43,7 +48,8 @@ class Trainer {
   // gradient norm before clipping.
   double step();
 
-  // Logits (B, labels) without dropout and without touching gradients.
+  // The head's logits without dropout and without touching gradients: (B,labels), (B,T,labels) or
+  // (B,T,2).
   std::vector<float> predict(const model::EncoderInput& batch);
 
   int64_t steps_done() const { return step_; }
@@ -59,7 +65,13 @@ class Trainer {
 
  private:
   bool trainable(const std::string& tensor_name) const;
-  const float* forward_pooled(const model::EncoderInput& batch, bool training, uint64_t dropout_seed);
+  // Runs the encoder and returns what the linear head reads: pooled rows or every token, after the
+  // head's dropout when training.
+  const float* forward_head_input(const model::EncoderInput& batch, bool training, uint64_t dropout_seed);
+  int head_rows(const model::EncoderInput& batch) const;
+  size_t label_count(const model::EncoderInput& batch) const;
+  double task_loss(std::vector<float>& d_logits, const std::vector<float>& logits, const model::EncoderInput& batch,
+                   std::span<const int32_t> labels, float loss_scale) const;
 
   model::Model& model_;
   TrainerSettings settings_;
@@ -70,7 +82,7 @@ class Trainer {
   int64_t micro_batch_ = 0;  // within the current step, for dropout seeds
   std::vector<int32_t> touched_ids_;  // word-embedding rows with gradient, zeroed after the step
   // Saved for the head's backward pass.
-  std::vector<float> cls_rows_, pooled_, pooled_dropped_, classifier_dropout_;
+  std::vector<float> cls_rows_, pooled_, head_input_dropped_, head_dropout_;
 };
 
 }  // namespace bert::train

@@ -270,9 +270,9 @@ TEST_CASE("bad inputs: one clear line, exit 1, nothing written") {
     expect_refused(d, "config.json", "model_type 'roberta' is not supported");
     c = slurp(d / "config.json");
     c.replace(c.find("\"roberta\""), 9, "\"bert\"");
-    c.replace(c.find("BertForMaskedLM"), 15, "BertForQuestionAnswering");
+    c.replace(c.find("BertForMaskedLM"), 15, "BertForMultipleChoice");
     spit(d / "config.json", c);
-    expect_refused(d, "config.json", "architecture 'BertForQuestionAnswering' is not supported");
+    expect_refused(d, "config.json", "architecture 'BertForMultipleChoice' is not supported");
   }
   SUBCASE("truncated safetensors") {
     const fs::path d = copy_fixture(tmp, "tiny-uncased-mlm", kMlmFiles);
