@@ -9,46 +9,18 @@
 #include "train/loss.hpp"
 #include "train/trainer.hpp"
 #include "test_support.hpp"
+#include "train/train_oracle_support.hpp"
 
 using bert::test::max_abs_diff;
 using nlohmann::json;
 
+using bert::test::oracle_settings;
+
 namespace {
 
-bert::train::TrainerSettings oracle_settings(const json& t) {
-  bert::train::TrainerSettings s;
-  s.adamw.lr = t["optimizer"]["lr"].get<double>();
-  s.adamw.beta1 = t["optimizer"]["betas"][0].get<double>();
-  s.adamw.beta2 = t["optimizer"]["betas"][1].get<double>();
-  s.adamw.eps = t["optimizer"]["eps"].get<double>();
-  s.adamw.weight_decay = t["optimizer"]["weight_decay"].get<double>();
-  s.decay_norm_and_bias = true;  // "applies to all parameters"
-  s.max_grad_norm = 0;
-  s.schedule = bert::train::Schedule::SCHEDULE_CONSTANT;
-  s.total_steps = 3;
-  return s;
-}
-
-// Compares every tensor of `weights` with the same-named tensor of a reference safetensors file.
 void compare_all(const bert::model::Model& model, bert::model::BertWeights weights, const std::string& file,
                  double tol, double key_bias_tol, const char* what) {
-  bert::io::TensorArchive ref = bert::io::read_safetensors(file);
-  size_t compared = 0;
-  double worst = 0;
-  bert::model::for_each_tensor(model.config, weights, [&](const bert::model::TensorInfo& t, float*& p) {
-    const bert::io::TensorData* r = ref.find(t.name);
-    REQUIRE_MESSAGE(r != nullptr, t.name);
-    const std::vector<float> want = bert::io::to_f32(*r);
-    const bool key_bias = t.name.ends_with("attention.self.key.bias");
-    const double limit = key_bias ? key_bias_tol : tol;
-    const double d = max_abs_diff({p, size_t(t.numel())}, want, limit, std::string(what) + " " + t.name);
-    INFO(what << " " << t.name);
-    CHECK(d <= limit);
-    if (!key_bias) worst = std::max(worst, d);
-    ++compared;
-  });
-  CHECK(compared == ref.tensors().size());
-  MESSAGE(std::string(what) << ": " << compared << " tensors, max abs diff " << worst << " (key biases excluded)");
+  bert::test::compare_with_reference(model, weights, file, tol, key_bias_tol, {}, what);
 }
 
 }  // namespace
