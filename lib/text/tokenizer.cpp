@@ -108,31 +108,34 @@ void Tokenizer::tokenize_into(std::string_view text, std::vector<Piece>& out) co
   thread_local std::vector<SubWord> sub;
   words.clear();
   pre_.split(text, words);
+  int32_t index = 0;
   for (const Word& w : words.words) {
+    const int32_t word = index++;
     if (w.id >= 0) {
-      out.push_back({w.id, w.src_begin, w.src_end});
+      out.push_back({w.id, w.src_begin, w.src_end, word});
       continue;
     }
     sub.clear();
     wordpiece_.tokenize(vocab_, words.word(w), w.chars, sub);
     if (w.map == Word::kIdentity) {
-      for (const SubWord& s : sub) out.push_back({s.id, w.src_begin + s.begin, w.src_begin + s.end});
+      for (const SubWord& s : sub) out.push_back({s.id, w.src_begin + s.begin, w.src_begin + s.end, word});
     } else {
       for (const SubWord& s : sub)
-        out.push_back({s.id, words.src_begins[w.map + s.begin], words.src_ends[w.map + s.end - 1]});
+        out.push_back({s.id, words.src_begins[w.map + s.begin], words.src_ends[w.map + s.end - 1], word});
     }
   }
 }
 
 void Tokenizer::append_segment(std::string_view text, const std::vector<Piece>& pieces, size_t count,
-                               int32_t type_id, OffsetUnit unit, Encoding& out) const {
-  const bool chars = unit == OffsetUnit::OFFSET_CHARS && !is_ascii(text);
+                               int32_t type_id, const EncodeOptions& options, Encoding& out) const {
+  const bool chars = options.offset_unit == OffsetUnit::OFFSET_CHARS && !is_ascii(text);
   CharCounter counter(text);
   for (size_t i = 0; i < count; ++i) {
     const Piece& p = pieces[i];
     out.ids.push_back(p.id);
     out.type_ids.push_back(type_id);
     out.attention_mask.push_back(1);
+    if (options.word_ids) out.word_ids.push_back(p.word);
     if (chars)
       out.offsets.push_back({counter.at(p.begin), counter.at(p.end)});
     else
@@ -193,19 +196,21 @@ void Tokenizer::encode_impl(std::string_view a, const std::string_view* b, const
   out.type_ids.clear();
   out.attention_mask.clear();
   out.offsets.clear();
+  out.word_ids.clear();
   auto push_special = [&](int32_t id, int32_t type_id, uint8_t mask) {
     out.ids.push_back(id);
     out.type_ids.push_back(type_id);
     out.attention_mask.push_back(mask);
     out.offsets.push_back({0, 0});
+    if (options.word_ids) out.word_ids.push_back(-1);
   };
   // Without special tokens HF's prepare_for_model gives type id 0 to both segments.
   const int32_t type_b = options.add_special_tokens ? 1 : 0;
   if (specials) push_special(cls_id_, 0, 1);
-  append_segment(a, pa, na, 0, options.offset_unit, out);
+  append_segment(a, pa, na, 0, options, out);
   if (specials) push_special(sep_id_, 0, 1);
   if (pair) {
-    append_segment(*b, pb, nb, type_b, options.offset_unit, out);
+    append_segment(*b, pb, nb, type_b, options, out);
     if (specials) push_special(sep_id_, type_b, 1);
   }
   if (options.pad_to_max_length)

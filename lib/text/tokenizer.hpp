@@ -52,6 +52,7 @@ struct EncodeOptions {
   int max_length = 0;              // 0 = no truncation; counts special tokens; longest-first for pairs
   bool pad_to_max_length = false;  // pad with [PAD] up to max_length
   OffsetUnit offset_unit = OffsetUnit::OFFSET_CHARS;
+  bool word_ids = false;           // fill Encoding::word_ids (token and QA pipelines need them)
 };
 
 // One tokenized text (or pair). All vectors have the same length.
@@ -63,6 +64,9 @@ struct Encoding {
   // EncodeOptions); special and padding tokens get {0, 0}.
   std::vector<std::pair<uint32_t, uint32_t>> offsets;
   size_t num_tokens_untruncated = 0;    // length before truncation, with special tokens
+  // With EncodeOptions::word_ids: index of the pre-tokenized word (whitespace/punctuation split)
+  // within its segment, -1 for special and padding tokens (HF's word_ids(), None there).
+  std::vector<int32_t> word_ids;
 };
 
 class Tokenizer {
@@ -110,12 +114,13 @@ class Tokenizer {
   struct Piece {
     int32_t id;
     uint32_t begin, end;  // byte offsets into the text
+    int32_t word;         // index of the pre-tokenized word it came from
   };
   void tokenize_into(std::string_view text, std::vector<Piece>& out) const;
   void encode_impl(std::string_view a, const std::string_view* b, const EncodeOptions& options,
                    Encoding& out) const;
   void append_segment(std::string_view text, const std::vector<Piece>& pieces, size_t count, int32_t type_id,
-                      OffsetUnit unit, Encoding& out) const;
+                      const EncodeOptions& options, Encoding& out) const;
 
   Vocab vocab_;
   TokenizerConfig config_;
