@@ -11,6 +11,8 @@ void add_info_command(CLI::App& root);
 void add_init_command(CLI::App& root);
 void add_encode_command(CLI::App& root);
 void add_classify_command(CLI::App& root);
+void add_ner_command(CLI::App& root);
+void add_qa_command(CLI::App& root);
 void add_fill_mask_command(CLI::App& root);
 void add_finetune_command(CLI::App& root);
 void add_version_command(CLI::App& root);

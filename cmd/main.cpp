@@ -78,6 +78,8 @@ int main(int argc, char** argv) {
   bertctl::add_encode_command(app);
   bertctl::add_fill_mask_command(app);
   bertctl::add_classify_command(app);
+  bertctl::add_ner_command(app);
+  bertctl::add_qa_command(app);
   bertctl::add_finetune_command(app);
   bertctl::add_evaluate_command(app);
   bertctl::add_convert_command(app);

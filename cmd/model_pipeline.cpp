@@ -5,16 +5,24 @@
 
 namespace bertctl {
 
-void add_model_options(CLI::App& app, ModelOptions& o) {
+void add_model_options(CLI::App& app, ModelOptions& o, const char* max_length_help) {
   app.add_option("-m,--model", o.model, "Model file, or a Hugging Face checkpoint directory (converted on the fly)")
       ->required();
   app.add_option("-b,--batch-size", o.batch_size, "Texts per forward pass")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
   app.add_option("--max-length", o.max_length,
-                 "Truncate texts to N tokens, special tokens included (default: the model's limit)")
+                 max_length_help ? max_length_help
+                                 : "Truncate texts to N tokens, special tokens included (default: the model's limit)")
       ->check(CLI::PositiveNumber);
   add_threads_flag(app, o.threads);
+}
+
+void require_task(const bert::model::Model& m, const ModelOptions& o, bert::model::Task task, const char* what,
+                  const char* how) {
+  if (m.config.task != task)
+    bert::fail_model("{}: {} is not {} ({}); {}", o.model, m.config.hf_class(), what,
+                     bert::model::task_spec(task).hf_class, how);
 }
 
 bert::model::Model load_model_for(const ModelOptions& o) {

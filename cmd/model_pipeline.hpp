@@ -32,7 +32,12 @@ struct ModelOptions {
   int threads = 1;
 };
 
-void add_model_options(CLI::App& app, ModelOptions& o);
+// `max_length_help` replaces the help of --max-length (commands that read long texts in windows).
+void add_model_options(CLI::App& app, ModelOptions& o, const char* max_length_help = nullptr);
+
+// Fails with ERROR_MODEL unless the model carries `task`'s head: "MODEL: CLASS is not WHAT; HOW".
+void require_task(const bert::model::Model& m, const ModelOptions& o, bert::model::Task task, const char* what,
+                  const char* how);
 
 // Loads the model named by -m (a model file, or a Hugging Face directory converted on the fly) and
 // gives oneDNN the thread count.
@@ -50,6 +55,7 @@ struct PipelineRecord {
   bert::text::Encoding encoding;
   std::string error;         // set by `accept`: this line gets an error record, the run exits 1
   bool last_in_chunk = false;  // the last record of what one read gave: flush here (pipes answer now)
+  std::string text, text_b;  // the line's text(s), with TextInputOptions::keep_texts
   Result result{};
 };
 
@@ -99,6 +105,10 @@ uint64_t run_model_pipeline(const TextInputOptions& input, const ModelOptions& m
         c.fatal = fmt::format("{}:{}: {}", lines.source, r.line_number, err);
         c.records.resize(i - header);
         break;
+      }
+      if (input.keep_texts) {
+        r.text = texts.a;
+        r.text_b = texts.b;
       }
       if (input.pair)
         tok.encode_pair_into(texts.a, texts.b, eo, r.encoding);

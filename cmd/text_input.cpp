@@ -12,10 +12,23 @@
 
 namespace bertctl {
 
-void add_text_input_options(CLI::App& app, TextInputOptions& o, bool tables) {
+void add_text_input_options(CLI::App& app, TextInputOptions& o, bool tables, PairInput pairs) {
   app.add_option("inputs", o.inputs, "Input files, one text per line (default or -: standard input)");
-  app.add_flag("--pair", o.pair, "Each line holds two texts separated by a tab: [CLS] A [SEP] B [SEP]");
-  if (tables) {
+  if (pairs == PairInput::PAIRS_OPTIONAL)
+    app.add_flag("--pair", o.pair, "Each line holds two texts separated by a tab: [CLS] A [SEP] B [SEP]");
+  if (pairs == PairInput::PAIRS_ALWAYS) {
+    o.pair = true;
+    app.add_option("--input-format", o.input_format,
+                   "Input: text (the two texts of a line separated by a tab), jsonl, or csv/tsv (a header line, "
+                   "then one record per line)")
+        ->check(CLI::IsMember({"text", "jsonl", "csv", "tsv"}))
+        ->capture_default_str();
+    app.add_option("--text-field,--text-column", o.text_field,
+                   "jsonl: field holding the first text; csv/tsv: its column (header name or 0-based index)")
+        ->capture_default_str();
+    app.add_option("--pair-field,--pair-column", o.pair_field, "jsonl, csv or tsv: field or column of the second text")
+        ->capture_default_str();
+  } else if (tables) {
     app.add_option("--input-format", o.input_format,
                    "Input: text (one text per line), jsonl, or csv/tsv (a header line, then one record per line)")
         ->check(CLI::IsMember({"text", "jsonl", "csv", "tsv"}))
@@ -23,15 +36,17 @@ void add_text_input_options(CLI::App& app, TextInputOptions& o, bool tables) {
     app.add_option("--text-field,--text-column", o.text_field,
                    "jsonl: field holding the text; csv/tsv: its column (header name or 0-based index)")
         ->capture_default_str();
-    app.add_option("--pair-field,--pair-column", o.pair_field, "With --pair: field or column holding the second text")
-        ->capture_default_str();
+    if (pairs == PairInput::PAIRS_OPTIONAL)
+      app.add_option("--pair-field,--pair-column", o.pair_field, "With --pair: field or column holding the second text")
+          ->capture_default_str();
   } else {
     app.add_option("--input-format", o.input_format, "Input: text (one text per line) or jsonl")
         ->check(CLI::IsMember({"text", "jsonl"}))
         ->capture_default_str();
     app.add_option("--text-field", o.text_field, "jsonl input: field holding the text")->capture_default_str();
-    app.add_option("--pair-field", o.pair_field, "jsonl input with --pair: field holding the second text")
-        ->capture_default_str();
+    if (pairs == PairInput::PAIRS_OPTIONAL)
+      app.add_option("--pair-field", o.pair_field, "jsonl input with --pair: field holding the second text")
+          ->capture_default_str();
   }
   app.add_option("--on-error", o.on_error, "Invalid UTF-8: fail (exit 1) or replace bad bytes with U+FFFD")
       ->check(CLI::IsMember({"fail", "replace"}))

@@ -22,10 +22,16 @@ struct TextInputOptions {
   bool pair = false;
   std::string on_error = "fail";         // invalid UTF-8: fail | replace
   size_t max_line_bytes = bert::kDefaultMaxLineBytes;  // longer lines are cut (text) or refused
+  bool keep_texts = false;               // the model pipeline keeps each line's texts (ner, qa)
 };
 
+// Whether a command reads pairs: with --pair (the default), never (ner), or always (qa: question
+// and context; --pair-field names the second).
+enum class PairInput { PAIRS_OPTIONAL, PAIRS_NONE, PAIRS_ALWAYS };
+
 // `tables`: csv and tsv input too (commands that run the model pipeline; it reads the header).
-void add_text_input_options(CLI::App& app, TextInputOptions& o, bool tables = false);
+void add_text_input_options(CLI::App& app, TextInputOptions& o, bool tables = false,
+                            PairInput pairs = PairInput::PAIRS_OPTIONAL);
 
 bool is_table(const TextInputOptions& o);  // csv or tsv
 

@@ -80,6 +80,22 @@ std::vector<float> Inference::mlm_logits(const std::vector<std::pair<int, int>>&
   return logits;
 }
 
+std::vector<std::vector<float>> Inference::token_logits_of(const std::vector<const text::Encoding*>& encodings,
+                                                           int batch_size) {
+  const int N = model_.config.head_outputs();
+  std::vector<std::vector<float>> out(encodings.size());
+  for (size_t from = 0; from < encodings.size(); from += size_t(std::max(batch_size, 1))) {
+    const size_t to = std::min(encodings.size(), from + size_t(std::max(batch_size, 1)));
+    run(std::vector<const text::Encoding*>(encodings.begin() + long(from), encodings.begin() + long(to)));
+    const std::vector<float> logits = token_logits();
+    for (size_t i = from; i < to; ++i) {
+      const size_t row = (i - from) * size_t(input_.T) * N;
+      out[i].assign(logits.begin() + long(row), logits.begin() + long(row + encodings[i]->ids.size() * N));
+    }
+  }
+  return out;
+}
+
 double log_sum_exp(std::span<const float> v) {
   if (v.empty()) return -INFINITY;
   const double mx = *std::max_element(v.begin(), v.end());

@@ -37,6 +37,9 @@ class Inference {
   std::vector<float> classifier_logits();                   // (B,labels)
   // The per-token head: (B,T,labels) for token classification, (B,T,2) start/end for QA.
   std::vector<float> token_logits();
+  // The per-token head of many encodings (e.g. the windows of long texts), run `batch_size` at a
+  // time: one (tokens, outputs) array per encoding.
+  std::vector<std::vector<float>> token_logits_of(const std::vector<const text::Encoding*>& encodings, int batch_size);
   // MLM logits (R,V) at the given (batch row, position) pairs.
   std::vector<float> mlm_logits(const std::vector<std::pair<int, int>>& positions);
 

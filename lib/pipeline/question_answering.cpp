@@ -4,7 +4,7 @@
 #include <cmath>
 #include <numeric>
 
-#include "text/utf8.hpp"  // utf8_next
+#include "text/utf8.hpp"  // utf8_char_starts
 
 namespace bert::pipeline {
 
@@ -34,20 +34,11 @@ bool word_chars(const text::Encoding& w, int32_t word, uint32_t& start, uint32_t
 }
 
 std::string slice_chars(std::string_view text, uint32_t start, uint32_t end) {
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const auto* stop = p + text.size();
-  size_t from = text.size(), to = text.size();
-  uint32_t k = 0;
-  for (const unsigned char* q = p;; ++k) {
-    if (k == start) from = size_t(q - p);
-    if (k == end) {
-      to = size_t(q - p);
-      break;
-    }
-    if (q >= stop) break;
-    q += text::utf8_next(q, stop).size;
-  }
-  return from <= to ? std::string(text.substr(from, to - from)) : std::string();
+  const std::vector<uint32_t> at = text::utf8_char_starts(text);
+  const size_t n = at.size() - 1;
+  start = uint32_t(std::min<size_t>(start, n));
+  end = uint32_t(std::min<size_t>(std::max(start, end), n));
+  return std::string(text.substr(at[start], at[end] - at[start]));
 }
 
 }  // namespace

@@ -4,24 +4,11 @@
 #include <cmath>
 
 #include "core/error.hpp"  // fail_usage
-#include "text/utf8.hpp"   // utf8_next
+#include "text/utf8.hpp"   // utf8_char_starts, utf8_count
 
 namespace bert::pipeline {
 
 namespace {
-
-// Byte position of every character of a text (and of its end), to slice it by character offsets.
-std::vector<uint32_t> char_starts(std::string_view text) {
-  std::vector<uint32_t> at;
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const auto* end = p + text.size();
-  for (const unsigned char* q = p; q < end;) {
-    at.push_back(uint32_t(q - p));
-    q += std::max<size_t>(1, text::utf8_next(q, end).size);
-  }
-  at.push_back(uint32_t(text.size()));
-  return at;
-}
 
 struct PreEntity {
   std::string word;
@@ -162,7 +149,7 @@ std::vector<Entity> window_entities(std::string_view text, const text::Encoding&
                                     const std::vector<std::string>& labels, const text::Tokenizer& tok,
                                     Aggregation aggregation, const std::vector<std::string>& ignore) {
   const size_t L = labels.size();
-  const std::vector<uint32_t> at = char_starts(text);
+  const std::vector<uint32_t> at = text::utf8_char_starts(text);
   std::vector<PreEntity> pre;
   for (size_t t = 0; t < w.ids.size(); ++t) {
     if (w.attention_mask[t] == 0 || w.word_ids[t] < 0) continue;  // special tokens and padding
@@ -217,6 +204,12 @@ std::vector<WordTag> word_tags(const text::Encoding& w, std::span<const float> p
                                const std::vector<std::string>& labels, Aggregation aggregation) {
   const size_t L = labels.size();
   std::vector<WordTag> out;
+  size_t first = w.ids.size(), last = 0;  // the window's content tokens
+  for (size_t t = 0; t < w.ids.size(); ++t)
+    if (w.word_ids[t] >= 0 && w.attention_mask[t]) {
+      first = std::min(first, t);
+      last = t;
+    }
   for (size_t t = 0; t < w.ids.size();) {
     if (w.word_ids[t] < 0 || w.attention_mask[t] == 0) {
       ++t;
@@ -230,9 +223,44 @@ std::vector<WordTag> word_tags(const text::Encoding& w, std::span<const float> p
     const Aggregation a = aggregation == Aggregation::AGG_AVERAGE || aggregation == Aggregation::AGG_MAX
                               ? aggregation
                               : Aggregation::AGG_FIRST;
-    out.push_back({w.offsets[t].first, w.offsets[u - 1].second, word_entity(tokens, labels, a).label});
+    out.push_back({w.offsets[t].first, w.offsets[u - 1].second, word_entity(tokens, labels, a).label,
+                   w.word_ids[t], int(std::min(t - first, last - (u - 1)))});
     t = u;
   }
+  return out;
+}
+
+std::vector<Entity> text_entities(std::string_view text, const std::vector<text::Encoding>& windows,
+                                  const std::vector<size_t>& shifts, const std::vector<std::vector<float>>& probs,
+                                  const std::vector<std::string>& labels, const text::Tokenizer& tok,
+                                  Aggregation aggregation, const std::vector<std::string>& ignore) {
+  std::vector<Entity> all;
+  for (size_t k = 0; k < windows.size(); ++k) {
+    std::vector<Entity> e = window_entities(text, windows[k], probs[k], labels, tok, aggregation, ignore);
+    for (Entity& x : e)
+      if (x.index >= 0 && k < shifts.size()) x.index += int32_t(shifts[k]);
+    all.insert(all.end(), std::make_move_iterator(e.begin()), std::make_move_iterator(e.end()));
+  }
+  return windows.size() > 1 ? resolve_overlaps(std::move(all)) : all;
+}
+
+std::vector<WordTag> text_word_tags(const std::vector<text::Encoding>& windows,
+                                    const std::vector<std::vector<float>>& probs,
+                                    const std::vector<std::string>& labels, Aggregation aggregation) {
+  std::vector<WordTag> out;
+  for (size_t k = 0; k < windows.size(); ++k)
+    for (WordTag& w : word_tags(windows[k], probs[k], labels, aggregation)) {
+      auto it = std::lower_bound(out.begin(), out.end(), w.word,
+                                 [](const WordTag& a, int32_t word) { return a.word < word; });
+      if (it != out.end() && it->word == w.word) {
+        const uint32_t start = std::min(it->start, w.start), end = std::max(it->end, w.end);
+        if (w.margin > it->margin) *it = std::move(w);
+        it->start = start;
+        it->end = end;
+      } else {
+        out.insert(it, std::move(w));
+      }
+    }
   return out;
 }
 

@@ -52,8 +52,24 @@ std::string decode_wordpieces(std::span<const std::string> tokens, const std::st
 struct WordTag {
   uint32_t start, end;  // characters
   std::string tag;
+  int32_t word = 0;     // the word's index in its text
+  int margin = 0;       // tokens between the word and its window's nearer edge
 };
 std::vector<WordTag> word_tags(const text::Encoding& window, std::span<const float> probs,
                                const std::vector<std::string>& labels, Aggregation aggregation);
+
+// A whole text from its windows (overflow_windows, with their shifts) and each window's probs:
+// the entities of every window, AGG_NONE indexes counted in the whole text, overlaps resolved when
+// there are several windows.
+std::vector<Entity> text_entities(std::string_view text, const std::vector<text::Encoding>& windows,
+                                  const std::vector<size_t>& shifts, const std::vector<std::vector<float>>& probs,
+                                  const std::vector<std::string>& labels, const text::Tokenizer& tokenizer,
+                                  Aggregation aggregation, const std::vector<std::string>& ignore_labels);
+// Every word's tag; a word seen by several windows takes its tag from the one where it is farthest
+// from the window's edges (the most context on both sides), and its span from all of them (a word
+// may be cut by a window's edge).
+std::vector<WordTag> text_word_tags(const std::vector<text::Encoding>& windows,
+                                    const std::vector<std::vector<float>>& probs,
+                                    const std::vector<std::string>& labels, Aggregation aggregation);
 
 }  // namespace bert::pipeline

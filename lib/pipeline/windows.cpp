@@ -19,7 +19,8 @@ void append_tokens(text::Encoding& dst, const text::Encoding& src, size_t from, 
 
 }  // namespace
 
-std::vector<text::Encoding> overflow_windows(const text::Encoding& full, int max_length, int stride, bool second_only) {
+std::vector<text::Encoding> overflow_windows(const text::Encoding& full, int max_length, int stride, bool second_only,
+                                             std::vector<size_t>* shifts) {
   const size_t total = full.ids.size();
   BERT_CHECK(total >= (second_only ? 3u : 2u));
   // The cut segment is [first, last) of `full`; what precedes it ([CLS], the question and its [SEP])
@@ -36,6 +37,7 @@ std::vector<text::Encoding> overflow_windows(const text::Encoding& full, int max
     fail_usage("stride {} must be below the {} tokens a window holds", stride, budget);
   const size_t n = last - first, B = size_t(budget), step = size_t(budget - stride);
   std::vector<text::Encoding> out;
+  if (shifts) shifts->clear();
   for (size_t s = 0;; s += step) {
     const size_t e = std::min(s + B, n);
     text::Encoding& w = out.emplace_back();
@@ -43,6 +45,7 @@ std::vector<text::Encoding> overflow_windows(const text::Encoding& full, int max
     append_tokens(w, full, first + s, first + e);
     append_tokens(w, full, last, total);
     w.num_tokens_untruncated = full.num_tokens_untruncated;
+    if (shifts) shifts->push_back(s);
     if (e >= n) break;
   }
   return out;

@@ -17,6 +17,9 @@ namespace bert::pipeline {
 // `full` is an untruncated encoding with special tokens: [CLS] x [SEP], or for `second_only`
 // [CLS] question [SEP] context [SEP] (the context is cut, the question kept whole). Throws
 // ERROR_USAGE when stride leaves no room to advance, ERROR_INPUT when the question alone does not fit.
-std::vector<text::Encoding> overflow_windows(const text::Encoding& full, int max_length, int stride, bool second_only);
+// `shifts` (optional) receives, per window, what to add to a window position to get the position
+// in `full` (for the cut segment's tokens).
+std::vector<text::Encoding> overflow_windows(const text::Encoding& full, int max_length, int stride, bool second_only,
+                                             std::vector<size_t>* shifts = nullptr);
 
 }  // namespace bert::pipeline

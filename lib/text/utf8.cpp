@@ -85,4 +85,13 @@ size_t utf8_count(std::string_view s) {
   return n;
 }
 
+std::vector<uint32_t> utf8_char_starts(std::string_view s) {
+  std::vector<uint32_t> at;
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = p + s.size();
+  for (const unsigned char* q = p; q < end; q += utf8_next(q, end).size) at.push_back(uint32_t(q - p));
+  at.push_back(uint32_t(s.size()));
+  return at;
+}
+
 }  // namespace bert::text

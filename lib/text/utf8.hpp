@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace bert::text {
 
@@ -65,5 +66,8 @@ void utf8_append(std::string& out, char32_t cp);
 size_t utf8_count(std::string_view s);
 
 inline bool utf8_is_continuation(unsigned char b) { return (b & 0xC0) == 0x80; }
+
+// Byte position of every code point of s, then s.size(): maps character offsets to bytes.
+std::vector<uint32_t> utf8_char_starts(std::string_view s);
 
 }  // namespace bert::text
