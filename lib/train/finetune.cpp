@@ -25,11 +25,6 @@ bool is_integer(const std::string& s) {
   return i < s.size() && s.size() - i <= 18 && std::all_of(s.begin() + long(i), s.end(), ::isdigit);
 }
 
-uint64_t fnv1a(uint64_t h, std::string_view s) {
-  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ull;
-  return (h ^ 0xff) * 0x100000001b3ull;  // a separator, so ("ab","c") != ("a","bc")
-}
-
 }  // namespace
 
 std::vector<std::string> sorted_labels(const std::vector<Example>& rows) {
@@ -76,52 +71,36 @@ void split_for_eval(std::vector<Example>& train, std::vector<Example>& eval, dou
 
 // ---- the run ------------------------------------------------------------------------------------
 
-struct FinetuneRun::Tokenized {
-  std::vector<text::Encoding> train, eval;
-  std::vector<int32_t> train_labels, eval_labels;
-  uint64_t data_hash = 0xcbf29ce484222325ull;
-};
-
 FinetuneRun::FinetuneRun(model::Model& model, const std::vector<Example>& train, const std::vector<Example>& eval,
                          FinetuneConfig config)
-    : model_(model), config_(std::move(config)), data_(std::make_unique<Tokenized>()) {
+    : FinetuneRun(model,
+                  classification_data(model, train, eval,
+                                      std::min(config.max_length, model.config.max_position_embeddings)),
+                  config) {}
+
+FinetuneRun::FinetuneRun(model::Model& model, TaskData data, FinetuneConfig config)
+    : model_(model), config_(std::move(config)), data_(std::make_unique<TaskData>(std::move(data))) {
   const model::BertConfig& c = model_.config;
   if (config_.checkpoint.empty()) config_.checkpoint = config_.output + ".ckpt";
   config_.max_length = std::min(config_.max_length, c.max_position_embeddings);
-  // Labels → ids in the model's order; an unknown label is an error naming its row.
-  std::map<std::string, int32_t> ids;
-  for (size_t i = 0; i < c.labels.size(); ++i) ids[c.labels[i]] = int32_t(i);
-  text::EncodeOptions eo;
-  eo.max_length = config_.max_length;
-  auto tokenize = [&](const std::vector<Example>& rows, std::vector<text::Encoding>& enc, std::vector<int32_t>& labels,
-                      const char* what) {
-    enc.resize(rows.size());
-    for (size_t i = 0; i < rows.size(); ++i) {
-      const Example& e = rows[i];
-      auto it = ids.find(e.label);
-      if (it == ids.end())
-        fail_input("{} row {}: label '{}' is not one of the model's labels", what, e.row, e.label);
-      labels.push_back(it->second);
-      if (e.text_pair.empty())
-        model_.tokenizer->encode_into(e.text, eo, enc[i]);
-      else
-        model_.tokenizer->encode_pair_into(e.text, e.text_pair, eo, enc[i]);
-    }
-  };
-  tokenize(train, data_->train, data_->train_labels, "training data");
-  tokenize(eval, data_->eval, data_->eval_labels, "evaluation data");
-  for (const Example& e : train) data_->data_hash = fnv1a(fnv1a(fnv1a(data_->data_hash, e.text), e.text_pair), e.label);
+  if (data_->train.empty()) fail_input("no training examples");
 
   TrainerSettings& s = config_.trainer;
   s.total_steps = total_steps();
   s.warmup_steps = int64_t(std::ceil(config_.warmup_ratio * double(s.total_steps)));
   // Class weights: "auto" gives n / (classes · count), scikit-learn's "balanced".
   const int L = c.num_labels();
+  if (!config_.class_weights.empty() && !c.has_labels())
+    fail_usage("--class-weights applies to classifiers; {} has no labels", c.hf_class());
   if (config_.class_weights == "auto") {
+    // Over every labelled position (a token's label in token classification).
     std::vector<int64_t> count(size_t(L), 0);
-    for (int32_t y : data_->train_labels) ++count[size_t(y)];
+    int64_t total = 0;
+    for (const Feature& f : data_->train)
+      for (int32_t y : f.labels)
+        if (y >= 0) ++count[size_t(y)], ++total;
     for (int j = 0; j < L; ++j)
-      s.class_weights.push_back(count[size_t(j)] ? float(double(train.size()) / (double(L) * count[size_t(j)])) : 0.f);
+      s.class_weights.push_back(count[size_t(j)] ? float(double(total) / (double(L) * count[size_t(j)])) : 0.f);
   } else if (!config_.class_weights.empty()) {
     std::stringstream ss(config_.class_weights);
     for (std::string w; std::getline(ss, w, ',');) {
@@ -167,9 +146,10 @@ std::string FinetuneRun::settings_fingerprint() const {
   j["class_weights"] = config_.class_weights;
   j["dropout"] = {model_.config.hidden_dropout_prob, model_.config.attention_probs_dropout_prob,
                   model_.config.classifier_dropout};
+  j["task"] = model_.config.spec().name;
   j["labels"] = model_.config.labels;
   j["training_rows"] = data_->train.size();
-  j["training_data_hash"] = fmt::format("{:016x}", data_->data_hash);
+  j["training_data_hash"] = fmt::format("{:016x}", data_->hash);
   return j.dump();
 }
 
@@ -178,14 +158,7 @@ void FinetuneRun::save(const TrainState& state, const FinetuneCallbacks& cb) {
   if (cb.on_note) cb.on_note(fmt::format("checkpoint at step {}: {}", state.step, config_.checkpoint));
 }
 
-Metrics FinetuneRun::evaluate() {
-  return evaluate_classifier(
-      data_->eval, data_->eval_labels, config_.batch_size,
-      [&](const std::vector<const text::Encoding*>& batch) {
-        return trainer_->predict(model::make_encoder_input(batch, model_.config.pad_token_id));
-      },
-      model_.config.num_labels());
-}
+Metrics FinetuneRun::evaluate() { return data_->evaluate(*trainer_, data_->eval, config_.batch_size); }
 
 bool FinetuneRun::train(const FinetuneCallbacks& cb) {
   const model::BertConfig& c = model_.config;
@@ -221,7 +194,7 @@ bool FinetuneRun::train(const FinetuneCallbacks& cb) {
   }
   const bool has_eval = !data_->eval.empty();
   auto better = [&](const Metrics& m) {
-    const double v = config_.keep_best == "loss" ? -m.loss : config_.keep_best == "accuracy" ? m.accuracy : m.macro_f1;
+    const double v = m.value(config_.keep_best);
     if (state.has_best && v <= state.best_metric) return false;
     state.best_metric = v;
     state.has_best = true;
@@ -260,12 +233,13 @@ bool FinetuneRun::train(const FinetuneCallbacks& cb) {
       const float scale = 1.f / float(group_end - micro);
       for (; micro < group_end; ++micro) {
         std::vector<const text::Encoding*> batch;
-        std::vector<int32_t> labels;
+        std::vector<const Feature*> features;
         for (int64_t i = micro * bs; i < std::min(n, (micro + 1) * bs); ++i) {
-          batch.push_back(&data_->train[size_t(order[size_t(i)])]);
-          labels.push_back(data_->train_labels[size_t(order[size_t(i)])]);
+          features.push_back(&data_->train[size_t(order[size_t(i)])]);
+          batch.push_back(&features.back()->encoding);
         }
-        loss_sum += trainer_->accumulate(model::make_encoder_input(batch, c.pad_token_id), labels, scale);
+        const model::EncoderInput input = model::make_encoder_input(batch, c.pad_token_id);
+        loss_sum += trainer_->accumulate(input, batch_labels(c.task, features, input.T), scale);
         ++loss_count;
         examples += int64_t(batch.size());
       }
@@ -312,10 +286,8 @@ bool FinetuneRun::train(const FinetuneCallbacks& cb) {
   return true;
 }
 
-size_t FinetuneRun::truncated_rows() const {
-  return size_t(std::count_if(data_->train.begin(), data_->train.end(), [](const text::Encoding& e) {
-    return e.num_tokens_untruncated > e.ids.size();
-  }));
-}
+size_t FinetuneRun::truncated_rows() const { return data_->truncated; }
+
+size_t FinetuneRun::training_features() const { return data_->train.size(); }
 
 }  // namespace bert::train

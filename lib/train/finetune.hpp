@@ -16,6 +16,7 @@
 #include "train/checkpoint.hpp" // TrainState
 #include "train/dataset.hpp"    // Example
 #include "train/metrics.hpp"    // Metrics
+#include "train/task_data.hpp"  // TaskData
 #include "train/trainer.hpp"    // Trainer, TrainerSettings
 
 namespace bert::train {
@@ -35,7 +36,7 @@ struct FinetuneConfig {
   int64_t eval_every = 0;        // also evaluate every N steps
   int64_t save_every = 0;        // also checkpoint every N steps
   int64_t stop_after_steps = 0;  // stop (with a checkpoint) once this many steps are done
-  std::string keep_best;         // "", "accuracy", "macro_f1" or "loss": keep the best model as output
+  std::string keep_best;         // "", or a Metrics::value name: keep the best model as output
 };
 
 struct Progress {
@@ -68,6 +69,9 @@ void split_for_eval(std::vector<Example>& train, std::vector<Example>& eval, dou
 
 class FinetuneRun {
  public:
+  // Any task: its features and its evaluation (task_data.hpp), made with config.max_length.
+  FinetuneRun(model::Model& model, TaskData data, FinetuneConfig config);
+  // Sequence classification of labelled rows.
   FinetuneRun(model::Model& model, const std::vector<Example>& train, const std::vector<Example>& eval,
               FinetuneConfig config);
   ~FinetuneRun();
@@ -77,21 +81,21 @@ class FinetuneRun {
   // ERROR_INTERRUPTED after writing a checkpoint when the interrupt flag is raised.
   bool train(const FinetuneCallbacks& callbacks);
 
-  // Training texts longer than max_length (truncated).
+  // Training examples longer than max_length (truncated).
   size_t truncated_rows() const;
+  size_t training_features() const;
 
   Metrics evaluate();  // on the eval rows; loss included
   int64_t total_steps() const;
   const std::string& checkpoint_path() const { return config_.checkpoint; }
 
  private:
-  struct Tokenized;
   void save(const TrainState& state, const FinetuneCallbacks& cb);
   std::string settings_fingerprint() const;
 
   model::Model& model_;
   FinetuneConfig config_;
-  std::unique_ptr<Tokenized> data_;
+  std::unique_ptr<TaskData> data_;
   std::unique_ptr<Trainer> trainer_;
 };
 

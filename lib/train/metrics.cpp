@@ -38,7 +38,31 @@ Metrics compute_metrics(std::span<const int32_t> gold, std::span<const int32_t> 
   return m;
 }
 
+double Metrics::value(const std::string& name) const {
+  if (name == "loss") return -loss;
+  if (name == "accuracy") return accuracy;
+  if (name == "exact_match") return squad ? squad->exact_match : 0;
+  if (name == "f1") return entities ? entities->f1 : squad ? squad->f1 : macro_f1;
+  return macro_f1;
+}
+
 std::string format_metrics(const Metrics& m, const std::vector<std::string>& labels) {
+  if (m.squad)
+    return fmt::format("loss {:.4f}  exact match {:.2f}  F1 {:.2f}  ({} questions)\n", m.loss, m.squad->exact_match,
+                       m.squad->f1, m.squad->questions);
+  if (m.entities) {
+    const EntityScores& e = *m.entities;
+    size_t width = 7;
+    for (const auto& t : e.types) width = std::max(width, t.name.size());
+    std::string out = fmt::format("loss {:.4f}  entity F1 {:.4f}  precision {:.4f}  recall {:.4f}  word accuracy {:.4f}  "
+                                  "({} sentences)\n",
+                                  m.loss, e.f1, e.precision, e.recall, m.accuracy, m.count);
+    out += fmt::format("  {:<{}}  precision  recall     F1  support\n", "entity", width);
+    for (const auto& t : e.types)
+      out += fmt::format("  {:<{}}  {:9.4f}  {:6.4f} {:6.4f}  {:7}\n", t.name, width, t.precision, t.recall, t.f1,
+                         t.support);
+    return out;
+  }
   size_t width = 5;
   for (const std::string& l : labels) width = std::max(width, l.size());
   std::string out = fmt::format("loss {:.4f}  accuracy {:.4f}  macro-F1 {:.4f}  ({} examples)\n", m.loss, m.accuracy,
@@ -62,6 +86,24 @@ std::string format_metrics(const Metrics& m, const std::vector<std::string>& lab
 std::string metrics_json(const Metrics& m, const std::vector<std::string>& labels) {
   nlohmann::ordered_json j;
   j["loss"] = m.loss;
+  if (m.squad) {
+    j["exact_match"] = m.squad->exact_match;
+    j["f1"] = m.squad->f1;
+    j["count"] = m.count;
+    return j.dump();
+  }
+  if (m.entities) {
+    j["f1"] = m.entities->f1;
+    j["precision"] = m.entities->precision;
+    j["recall"] = m.entities->recall;
+    j["word_accuracy"] = m.accuracy;
+    j["count"] = m.count;
+    nlohmann::ordered_json per = nlohmann::ordered_json::object();
+    for (const auto& t : m.entities->types)
+      per[t.name] = {{"precision", t.precision}, {"recall", t.recall}, {"f1", t.f1}, {"support", t.support}};
+    j["per_type"] = per;
+    return j.dump();
+  }
   j["accuracy"] = m.accuracy;
   j["macro_f1"] = m.macro_f1;
   j["count"] = m.count;

@@ -219,4 +219,12 @@ std::vector<float> Trainer::predict(const model::EncoderInput& batch) {
   return logits;
 }
 
+double Trainer::evaluate(const model::EncoderInput& batch, std::span<const int32_t> labels, std::vector<float>* logits) {
+  BERT_CHECK(labels.size() == label_count(batch));
+  std::vector<float> z = predict(batch), dz(z.size());
+  const double loss = task_loss(dz, z, batch, labels, 1.f);
+  if (logits) *logits = std::move(z);
+  return loss;
+}
+
 }  // namespace bert::train

@@ -51,6 +51,8 @@ class Trainer {
   // The head's logits without dropout and without touching gradients: (B,labels), (B,T,labels) or
   // (B,T,2).
   std::vector<float> predict(const model::EncoderInput& batch);
+  // The mean loss of a batch without dropout and without gradients; fills `logits` when given.
+  double evaluate(const model::EncoderInput& batch, std::span<const int32_t> labels, std::vector<float>* logits = nullptr);
 
   int64_t steps_done() const { return step_; }
   void set_steps_done(int64_t step) { step_ = step; }
