@@ -13,6 +13,7 @@
 #include <csignal>
 #include <cstdio>
 #include <memory>
+#include <sstream>
 
 #include <fmt/ranges.h>  // fmt::join
 #include <nlohmann/json.hpp>
@@ -50,6 +51,9 @@ struct FinetuneOptions {
   int threads = 1;
   bool force = false, quiet = false;
   bool new_head = false;
+  std::string task;     // "": the base model's, else sequence-classification
+  std::string labels;   // token classification: the tag set (list or file)
+  int doc_stride = -1;  // question answering
   const CLI::App* app = nullptr;  // which options were given (a resumed run takes the others)
 };
 
@@ -121,8 +125,153 @@ class JsonLog {
   FILE* file_ = nullptr;
 };
 
+namespace tr = bert::train;
+
+// What a run trains: the model with its head, the task's features and how to say what they are.
+struct Prepared {
+  bert::model::Model model;
+  tr::TaskData data;
+  std::vector<std::string> notes;
+  std::string summary;  // "N training rows, M evaluation rows, labels: ..."
+  size_t training_examples = 0;
+};
+
+// --task, else the task of a model that already has a trainable head, else sequence classification.
+bert::model::Task training_task(const FinetuneOptions& o, const bert::model::BertConfig& c) {
+  using bert::model::Task;
+  auto trainable = [](Task t) {
+    return t == Task::TASK_SEQUENCE_CLASSIFICATION || t == Task::TASK_TOKEN_CLASSIFICATION ||
+           t == Task::TASK_QUESTION_ANSWERING;
+  };
+  if (o.task.empty()) return trainable(c.task) ? c.task : Task::TASK_SEQUENCE_CLASSIFICATION;
+  const bert::model::TaskSpec* s = bert::model::find_task_by_name(o.task);
+  if (!s || !trainable(s->task))
+    bert::fail_usage("--task {}: finetune trains sequence-classification, token-classification or "
+                     "question-answering", o.task);
+  if (!o.resume.empty() && s->task != c.task)
+    bert::fail_usage("{} is a {} run; --task {} cannot resume it", o.resume, c.spec().name, o.task);
+  return s->task;
+}
+
+int max_length_for(const FinetuneOptions& o, const bert::model::Model& m, int fallback) {
+  const int asked = o.app->get_option("--max-length")->count() || !o.resume.empty() ? o.run.max_length : fallback;
+  return std::min(asked, m.config.max_position_embeddings);
+}
+
+void prepare_classification(FinetuneOptions& o, Prepared& p) {
+  const tr::DatasetSpec spec = o.data.resolved();
+  tr::Dataset train = tr::read_dataset(o.train, spec);
+  report_dataset(train, "finetune", o.quiet);
+  std::vector<tr::Example> eval_rows;
+  if (!o.eval.empty()) {
+    tr::Dataset eval = tr::read_dataset(o.eval, spec);
+    report_dataset(eval, "finetune", o.quiet);
+    eval_rows = std::move(eval.rows);
+  } else if (o.eval_split > 0) {
+    tr::split_for_eval(train.rows, eval_rows, o.eval_split, o.seed);
+  }
+  if (o.resume.empty()) {
+    // The head's labels come from the training file (rows held out by --eval-split included), or the
+    // model's own head if it covers them: a label only --eval has would throw away a head the user
+    // made (init --labels), unless --new-head asks for that.
+    std::vector<tr::Example> labelled = train.rows;
+    if (o.new_head || o.eval.empty()) labelled.insert(labelled.end(), eval_rows.begin(), eval_rows.end());
+    p.model = o.new_head ? bert::model::make_task_model(p.model, bert::model::Task::TASK_SEQUENCE_CLASSIFICATION,
+                                                        tr::sorted_labels(labelled), o.seed)
+                         : tr::prepare_classifier(std::move(p.model), tr::sorted_labels(labelled), o.seed, p.notes);
+  }
+  const auto& known = p.model.config.labels;
+  // One label makes a softmax that is always 1: loss 0 from the first step, nothing learnt.
+  if (known.size() < 2)
+    bert::fail_input("{}: every training row has the label '{}'; a classifier needs rows of at least two labels",
+                     o.train, known.empty() ? "" : known.front());
+  for (const tr::Example& e : eval_rows)
+    if (std::find(known.begin(), known.end(), e.label) == known.end())
+      bert::fail_input("{} row {}: label '{}' is not among the model's labels ({}); no training row has it{}", o.eval,
+                       e.row, e.label, fmt::join(known, ", "),
+                       o.resume.empty() ? " (--new-head trains a new head for the labels of both files)" : "");
+  p.summary = fmt::format("{} training rows, {} evaluation rows, labels: {}", train.rows.size(), eval_rows.size(),
+                          fmt::join(known, ", "));
+  p.training_examples = train.rows.size();
+  p.data = tr::classification_data(p.model, train.rows, eval_rows, max_length_for(o, p.model, o.run.max_length));
+}
+
+// --labels: a comma-separated list, or a file with one label per line (labels.txt).
+std::vector<std::string> parse_labels(const std::string& arg) {
+  std::vector<std::string> out;
+  const bool file = arg.find(',') == std::string::npos && bert::file_exists(arg);
+  std::stringstream ss(file ? bert::read_file(arg) : arg);
+  for (std::string l; std::getline(ss, l, file ? '\n' : ',');) {
+    while (!l.empty() && (l.back() == '\r' || l.back() == ' ')) l.pop_back();
+    if (l.empty()) continue;
+    if (std::find(out.begin(), out.end(), l) != out.end()) bert::fail_usage("--labels: '{}' is given twice", l);
+    out.push_back(l);
+  }
+  if (out.size() < 2) bert::fail_usage("--labels: a tagger needs at least two labels (got {})", out.size());
+  return out;
+}
+
+void prepare_token_classification(FinetuneOptions& o, Prepared& p) {
+  std::vector<std::string> labels = o.labels.empty() ? std::vector<std::string>{} : parse_labels(o.labels);
+  if (!o.resume.empty()) labels = p.model.config.labels;
+  tr::ConllData train = tr::read_conll(o.train, labels);
+  tr::ConllData eval;
+  if (!o.eval.empty()) {
+    if (labels.empty()) {  // the training data's tags, which the evaluation data must not exceed
+      std::vector<tr::TaggedSentence> all = train.sentences;
+      labels = tr::conll_labels(all);
+    }
+    eval = tr::read_conll(o.eval, labels);
+  } else if (o.eval_split > 0) {
+    tr::split_for_eval(train.sentences, eval.sentences, o.eval_split, o.seed);
+  }
+  for (const tr::ConllData* d : {&train, &eval})
+    if (d->broken_bio)
+      p.notes.push_back(fmt::format("{} tag(s) break BIO (an I- tag that continues no entity; first: {}); they are "
+                                    "trained as written, and the strict evaluation starts no entity at them",
+                                    d->broken_bio, d->first_broken_bio));
+  if (labels.empty()) {
+    std::vector<tr::TaggedSentence> all = train.sentences;
+    all.insert(all.end(), eval.sentences.begin(), eval.sentences.end());
+    labels = tr::conll_labels(all);
+  }
+  if (o.resume.empty()) {
+    const auto& have = p.model.config.labels;
+    const bool reuse = !o.new_head && p.model.config.task == bert::model::Task::TASK_TOKEN_CLASSIFICATION &&
+                       std::all_of(labels.begin(), labels.end(), [&](const std::string& l) {
+                         return std::find(have.begin(), have.end(), l) != have.end();
+                       });
+    if (!reuse) p.model = bert::model::make_task_model(p.model, bert::model::Task::TASK_TOKEN_CLASSIFICATION, labels, o.seed);
+  }
+  p.summary = fmt::format("{} training sentences, {} evaluation sentences, labels: {}", train.sentences.size(),
+                          eval.sentences.size(), fmt::join(p.model.config.labels, ", "));
+  p.training_examples = train.sentences.size();
+  p.data = tr::token_classification_data(p.model, train.sentences, eval.sentences,
+                                         max_length_for(o, p.model, o.run.max_length));
+}
+
+void prepare_question_answering(FinetuneOptions& o, Prepared& p) {
+  std::vector<tr::SquadQuestion> train = tr::read_squad(o.train), eval;
+  if (!o.eval.empty())
+    eval = tr::read_squad(o.eval);
+  else if (o.eval_split > 0)
+    tr::split_for_eval(train, eval, o.eval_split, o.seed);
+  if (o.resume.empty() && (o.new_head || p.model.config.task != bert::model::Task::TASK_QUESTION_ANSWERING))
+    p.model = bert::model::make_task_model(p.model, bert::model::Task::TASK_QUESTION_ANSWERING, {}, o.seed);
+  // run_qa.py's defaults: windows of 384 tokens sharing 128.
+  const int max_length = max_length_for(o, p.model, 384);
+  o.run.max_length = max_length;
+  const int stride = o.doc_stride >= 0 ? o.doc_stride : std::min(128, max_length / 2);
+  size_t unanswerable = 0;
+  for (const auto& q : train) unanswerable += q.answers.empty();
+  p.summary = fmt::format("{} training questions ({} without an answer), {} evaluation questions; windows of {} "
+                          "tokens sharing {}",
+                          train.size(), unanswerable, eval.size(), max_length, stride);
+  p.training_examples = train.size();
+  p.data = tr::question_answering_data(p.model, train, eval, max_length, stride);
+}
+
 void run_finetune(FinetuneOptions& o) {
-  namespace tr = bert::train;
   if (o.base.empty() && o.resume.empty()) bert::fail_usage("give the model to start from with -m (or --resume CKPT)");
   if (o.new_head && !o.resume.empty()) bert::fail_usage("--new-head starts a run; it cannot --resume one");
   if (std::filesystem::is_directory(o.output))
@@ -142,42 +291,22 @@ void run_finetune(FinetuneOptions& o) {
   bert::ops::set_num_threads(o.threads);
   if (!o.resume.empty()) take_checkpoint_settings(o);
 
-  const tr::DatasetSpec spec = o.data.resolved();
-  tr::Dataset train = tr::read_dataset(o.train, spec);
-  report_dataset(train, "finetune", o.quiet);
-  std::vector<tr::Example> eval_rows;
-  if (!o.eval.empty()) {
-    tr::Dataset eval = tr::read_dataset(o.eval, spec);
-    report_dataset(eval, "finetune", o.quiet);
-    eval_rows = std::move(eval.rows);
-  } else if (o.eval_split > 0) {
-    tr::split_for_eval(train.rows, eval_rows, o.eval_split, o.seed);
-  }
-
-  std::vector<std::string> notes;
-  bert::model::Model model;
-  if (!o.resume.empty()) {
-    model = bert::model::load_model(o.resume, {.writable = true});
-  } else {
-    // The head's labels come from the training file (rows held out by --eval-split included), or the
-    // model's own head if it covers them: a label only --eval has would throw away a head the user
-    // made (init --labels), unless --new-head asks for that.
-    std::vector<tr::Example> labelled = train.rows;
-    if (o.new_head || o.eval.empty()) labelled.insert(labelled.end(), eval_rows.begin(), eval_rows.end());
-    bert::model::Model base = bert::model::load_model(o.base, {.writable = true});
-    model = o.new_head ? bert::model::make_task_model(base, bert::model::Task::TASK_SEQUENCE_CLASSIFICATION, tr::sorted_labels(labelled), o.seed)
-                       : tr::prepare_classifier(std::move(base), tr::sorted_labels(labelled), o.seed, notes);
-  }
-  const auto& known = model.config.labels;
-  // One label makes a softmax that is always 1: loss 0 from the first step, nothing learnt.
-  if (known.size() < 2)
-    bert::fail_input("{}: every training row has the label '{}'; a classifier needs rows of at least two labels",
-                     o.train, known.empty() ? "" : known.front());
-  for (const tr::Example& e : eval_rows)
-    if (std::find(known.begin(), known.end(), e.label) == known.end())
-      bert::fail_input("{} row {}: label '{}' is not among the model's labels ({}); no training row has it{}", o.eval,
-                       e.row, e.label, fmt::join(known, ", "),
-                       o.resume.empty() ? " (--new-head trains a new head for the labels of both files)" : "");
+  // The model first: a checkpoint or a base model with a task head says what is trained.
+  Prepared prepared;
+  prepared.model = bert::model::load_model(o.resume.empty() ? o.base : o.resume, {.writable = true});
+  const bert::model::Task task = training_task(o, prepared.model.config);
+  if (task != bert::model::Task::TASK_QUESTION_ANSWERING && o.app->get_option("--doc-stride")->count())
+    bert::fail_usage("--doc-stride applies to --task question-answering");
+  if (task == bert::model::Task::TASK_SEQUENCE_CLASSIFICATION && !o.labels.empty())
+    bert::fail_usage("--labels applies to --task token-classification (a classifier's labels come from the data)");
+  if (task == bert::model::Task::TASK_TOKEN_CLASSIFICATION)
+    prepare_token_classification(o, prepared);
+  else if (task == bert::model::Task::TASK_QUESTION_ANSWERING)
+    prepare_question_answering(o, prepared);
+  else
+    prepare_classification(o, prepared);
+  bert::model::Model& model = prepared.model;
+  const std::vector<std::string>& notes = prepared.notes;
   if (o.dropout >= 0) {
     model.config.hidden_dropout_prob = model.config.attention_probs_dropout_prob = o.dropout;
     model.config.classifier_dropout = o.dropout;
@@ -196,7 +325,7 @@ void run_finetune(FinetuneOptions& o) {
   rc.trainer.seed = o.seed;
   rc.trainer.freeze_encoder = o.freeze_encoder;
   rc.trainer.train_layers = o.train_layers;
-  tr::FinetuneRun run(model, train.rows, eval_rows, rc);
+  tr::FinetuneRun run(model, std::move(prepared.data), rc);
 
   const bool tty = ::isatty(2);
   auto say = [&](const std::string& s) {
@@ -204,12 +333,13 @@ void run_finetune(FinetuneOptions& o) {
   };
   for (const std::string& n : notes) say(n);
   const int64_t steps_per_epoch = run.total_steps() / std::max(1, rc.epochs);
-  say(fmt::format("{} training rows, {} evaluation rows, labels: {}; {} epoch{} of {} step{}", train.rows.size(),
-                  eval_rows.size(), fmt::join(model.config.labels, ", "), rc.epochs, rc.epochs == 1 ? "" : "s",
+  say(fmt::format("{}; {} epoch{} of {} step{}", prepared.summary, rc.epochs, rc.epochs == 1 ? "" : "s",
                   steps_per_epoch, steps_per_epoch == 1 ? "" : "s"));
   if (size_t n = run.truncated_rows())
-    say(fmt::format("{} of {} training texts are longer than --max-length {} and are truncated", n,
-                    train.rows.size(), std::min(rc.max_length, model.config.max_position_embeddings)));
+    say(fmt::format("{} of {} training {} are longer than --max-length {} and are truncated", n,
+                    prepared.training_examples,
+                    task == bert::model::Task::TASK_TOKEN_CLASSIFICATION ? "sentences" : "texts",
+                    std::min(rc.max_length, model.config.max_position_embeddings)));
 
   JsonLog log(o.log, !o.resume.empty());
   const int64_t log_every = o.log_every > 0 ? o.log_every : std::max<int64_t>(1, run.total_steps() / rc.epochs / 10);
@@ -277,9 +407,18 @@ void run_finetune(FinetuneOptions& o) {
 
 void add_finetune_command(CLI::App& root) {
   auto o = std::make_shared<FinetuneOptions>();
-  CLI::App* app = root.add_subcommand("finetune", "Train a text classifier from a CSV, TSV or JSON Lines file of texts and labels");
+  CLI::App* app = root.add_subcommand("finetune", "Train a classifier (CSV, TSV or JSON Lines of texts and labels), a tagger (CoNLL) or a question answerer (SQuAD JSON)");
   app->add_option("-m,--model", o->base, "Model to start from: a model file, a Hugging Face directory, or bertctl init's output");
-  app->add_option("--train", o->train, "Training data (.csv, .tsv or .jsonl)")->required();
+  app->add_option("--task", o->task,
+                  "What to train: sequence-classification (CSV/TSV/JSONL rows), token-classification (CoNLL) or "
+                  "question-answering (SQuAD JSON); default: the model's own head, else sequence-classification")
+      ->check(CLI::IsMember({"sequence-classification", "token-classification", "question-answering"}));
+  app->add_option("--train", o->train, "Training data (.csv, .tsv or .jsonl; .conll; SQuAD .json)")->required();
+  app->add_option("--labels", o->labels,
+                  "token-classification: the tags, comma-separated or a file with one per line (default: the data's)");
+  app->add_option("--doc-stride", o->doc_stride,
+                  "question-answering: context tokens that consecutive windows share (default: min(128, max-length/2))")
+      ->check(CLI::NonNegativeNumber);
   app->add_option("--eval", o->eval, "Evaluation data, in the same format");
   app->add_option("--eval-split", o->eval_split, "Hold out this fraction of the training data for evaluation")
       ->check(CLI::Range(0.0, 0.9));
@@ -301,7 +440,10 @@ void add_finetune_command(CLI::App& root) {
   app->add_option("--schedule", o->schedule, "Learning rate after warm-up: linear (decay to 0) or constant")
       ->check(CLI::IsMember({"linear", "constant"}))
       ->capture_default_str();
-  app->add_option("--max-length", o->run.max_length, "Truncate texts to N tokens")->check(CLI::Range(3, 1 << 16))->capture_default_str();
+  app->add_option("--max-length", o->run.max_length,
+                  "Truncate texts to N tokens (question-answering: the window, default 384)")
+      ->check(CLI::Range(3, 1 << 16))
+      ->capture_default_str();
   app->add_option("--dropout", o->dropout, "Override the model's dropout probabilities")->check(CLI::Range(0.0, 0.99));
   app->add_option("--class-weights", o->run.class_weights, "Loss weights per label: auto (inverse frequency) or w1,w2,...");
   app->add_option("--seed", o->seed, "Seed for initialisation, shuffling and dropout")->capture_default_str();
@@ -313,8 +455,10 @@ void add_finetune_command(CLI::App& root) {
   app->add_option("--train-layers", o->train_layers, "Train only the top N encoder layers (and the head)")
       ->check(CLI::NonNegativeNumber);
   app->add_option("--eval-every", o->run.eval_every, "Also evaluate every N steps")->check(CLI::NonNegativeNumber);
-  app->add_option("--keep-best", o->run.keep_best, "Keep the best model by this metric as the output: accuracy, macro_f1 or loss")
-      ->check(CLI::IsMember({"accuracy", "macro_f1", "loss"}));
+  app->add_option("--keep-best", o->run.keep_best,
+                  "Keep the best model by this metric as the output: accuracy, macro_f1, f1 (entity or SQuAD F1), "
+                  "exact_match or loss")
+      ->check(CLI::IsMember({"accuracy", "macro_f1", "f1", "exact_match", "loss"}));
   app->add_option("--save-every", o->run.save_every, "Also write a checkpoint every N steps")->check(CLI::NonNegativeNumber);
   app->add_option("--checkpoint", o->checkpoint, "Checkpoint file (default: OUTPUT.ckpt)");
   app->add_option("--resume", o->resume, "Continue the run saved in this checkpoint");

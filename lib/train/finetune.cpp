@@ -53,8 +53,7 @@ model::Model prepare_classifier(model::Model base, const std::vector<std::string
   return model::make_task_model(base, model::Task::TASK_SEQUENCE_CLASSIFICATION, labels, seed);
 }
 
-void split_for_eval(std::vector<Example>& train, std::vector<Example>& eval, double fraction, uint64_t seed) {
-  const size_t n = train.size();
+std::vector<bool> eval_split_mask(size_t n, double fraction, uint64_t seed) {
   size_t k = size_t(std::llround(double(n) * fraction));
   k = std::clamp<size_t>(k, 1, n > 1 ? n - 1 : 0);
   if (k == 0) fail_input("--eval-split needs at least two rows of training data");
@@ -62,11 +61,9 @@ void split_for_eval(std::vector<Example>& train, std::vector<Example>& eval, dou
   std::iota(order.begin(), order.end(), 0);
   model::NormalRng rng(seed ^ 0x5e11a7e5ull);
   for (size_t i = n - 1; i > 0; --i) std::swap(order[i], order[rng.next() % (i + 1)]);
-  std::vector<bool> to_eval(n, false);
-  for (size_t i = 0; i < k; ++i) to_eval[order[i]] = true;
-  std::vector<Example> kept;
-  for (size_t i = 0; i < n; ++i) (to_eval[i] ? eval : kept).push_back(std::move(train[i]));
-  train = std::move(kept);
+  std::vector<bool> keep(n, true);
+  for (size_t i = 0; i < k; ++i) keep[order[i]] = false;
+  return keep;
 }
 
 // ---- the run ------------------------------------------------------------------------------------

@@ -64,8 +64,16 @@ std::vector<std::string> sorted_labels(const std::vector<Example>& rows);
 model::Model prepare_classifier(model::Model base, const std::vector<std::string>& labels, uint64_t seed,
                                 std::vector<std::string>& notes);
 
-// A deterministic split: `fraction` of the rows (at least one) for evaluation.
-void split_for_eval(std::vector<Example>& train, std::vector<Example>& eval, double fraction, uint64_t seed);
+// A deterministic split: `fraction` of the rows (at least one) for evaluation; `keep` is true for
+// the rows that stay in training.
+std::vector<bool> eval_split_mask(size_t rows, double fraction, uint64_t seed);
+template <class Row>
+void split_for_eval(std::vector<Row>& train, std::vector<Row>& eval, double fraction, uint64_t seed) {
+  const std::vector<bool> keep = eval_split_mask(train.size(), fraction, seed);
+  std::vector<Row> kept;
+  for (size_t i = 0; i < train.size(); ++i) (keep[i] ? kept : eval).push_back(std::move(train[i]));
+  train = std::move(kept);
+}
 
 class FinetuneRun {
  public:
