@@ -70,6 +70,7 @@ void run_info(const InfoOptions& o) {
   nlohmann::ordered_json j;
   j["model"] = o.model;
   j["architecture"] = c.hf_class();
+  j["task"] = c.spec().name;
   j["layers"] = c.num_hidden_layers;
   j["hidden_size"] = c.hidden_size;
   j["attention_heads"] = c.num_attention_heads;
@@ -85,10 +86,8 @@ void run_info(const InfoOptions& o) {
   j["pooler"] = c.has_pooler;
   j["pooling"] = bert::model::pooling_name(c.pooling);
   j["normalize"] = c.normalize;
-  if (c.has_classifier()) {
-    j["labels"] = c.labels;
-    j["multi_label"] = c.multi_label;
-  }
+  if (c.has_labels()) j["labels"] = c.labels;
+  if (c.has_classifier()) j["multi_label"] = c.multi_label;
   if (!m.notes.empty()) j["notes"] = m.notes;
   if (o.verify) {
     if (bert::model::is_hf_checkpoint_dir(o.model)) {

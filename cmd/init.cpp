@@ -17,6 +17,7 @@ struct InitOptions {
   int layers = 12, hidden = 768, heads = 12, intermediate = 3072, max_position = 512;
   std::string vocab;
   std::string labels;
+  std::string task;  // "": sequence-classification with --labels, else encoder
   std::string activation = "gelu";
   std::string output;
   uint64_t seed = 42;
@@ -41,8 +42,14 @@ void run_init(const InitOptions& o) {
   c.max_position_embeddings = o.max_position;
   c.hidden_act = bert::model::parse_activation(o.activation, "--activation");
   c.pad_token_id = tok.pad_id();
+  const std::string task_name = !o.task.empty() ? o.task : o.labels.empty() ? "encoder" : "sequence-classification";
+  const bert::model::TaskSpec* task = bert::model::find_task_by_name(task_name);
+  if (!task) bert::fail_usage("--task {}: unknown (one of {})", task_name, bert::model::task_name_list());
+  c.task = task->task;
+  c.has_pooler = task->pooler;
+  if (c.has_labels() && o.labels.empty()) bert::fail_usage("--task {} needs --labels", task_name);
+  if (!c.has_labels() && !o.labels.empty()) bert::fail_usage("--task {} has no labels; drop --labels", task_name);
   if (!o.labels.empty()) {
-    c.task = bert::model::Task::TASK_SEQUENCE_CLASSIFICATION;
     std::stringstream ss(o.labels);
     for (std::string label; std::getline(ss, label, ',');) {
       if (label.empty()) bert::fail_usage("--labels: empty label in '{}'", o.labels);
@@ -74,7 +81,13 @@ void add_init_command(CLI::App& root) {
       ->check(CLI::IsMember({"gelu", "gelu_new", "relu"}))
       ->capture_default_str();
   app->add_option("--vocab", o->vocab, "vocab.txt, tokenizer.json or a Hugging Face directory")->required();
-  app->add_option("--labels", o->labels, "Comma-separated class labels: makes a sequence classifier");
+  app->add_option("--labels", o->labels,
+                  "Comma-separated labels: of a sequence classifier (the default task with labels) or a tagger");
+  app->add_option("--task", o->task,
+                  "The head: encoder (none), masked-lm, pretraining, sequence-classification, token-classification "
+                  "or question-answering (default: sequence-classification with --labels, else encoder)")
+      ->check(CLI::IsMember({"encoder", "masked-lm", "pretraining", "sequence-classification", "token-classification",
+                             "question-answering"}));
   app->add_option("--seed", o->seed, "Random seed")->capture_default_str();
   auto* lower = app->add_flag_function("--lowercase", [o](int64_t) { o->lowercase = true; },
                                        "Lower-case and strip accents when tokenizing");
