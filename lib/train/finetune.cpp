@@ -155,7 +155,10 @@ void FinetuneRun::save(const TrainState& state, const FinetuneCallbacks& cb) {
   if (cb.on_note) cb.on_note(fmt::format("checkpoint at step {}: {}", state.step, config_.checkpoint));
 }
 
-Metrics FinetuneRun::evaluate() { return data_->evaluate(*trainer_, data_->eval, config_.batch_size); }
+Metrics FinetuneRun::evaluate() {
+  return data_->evaluate([&](const model::EncoderInput& batch) { return trainer_->predict(batch); }, data_->eval,
+                         config_.batch_size);
+}
 
 bool FinetuneRun::train(const FinetuneCallbacks& cb) {
   const model::BertConfig& c = model_.config;

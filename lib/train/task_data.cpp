@@ -8,7 +8,7 @@
 #include "pipeline/question_answering.hpp"  // best_answers
 #include "train/evaluation.hpp"             // tokenize_labelled, evaluate_classifier
 #include "train/task_metrics.hpp"           // entity_scores, squad_scores
-#include "train/trainer.hpp"
+#include "train/loss.hpp"                  // task_loss
 
 namespace bert::train {
 
@@ -27,9 +27,9 @@ std::map<std::string, int32_t> label_ids(const model::Model& m) {
 
 }  // namespace
 
-std::vector<std::vector<float>> predict_features(Trainer& trainer, const std::vector<Feature>& features,
-                                                 int batch_size, double* mean_loss) {
-  const model::BertConfig& c = trainer.model().config;
+std::vector<std::vector<float>> predict_features(const model::BertConfig& c, const HeadLogits& logits_of,
+                                                 const std::vector<Feature>& features, int batch_size,
+                                                 double* mean_loss) {
   const size_t n = features.size();
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
@@ -39,7 +39,7 @@ std::vector<std::vector<float>> predict_features(Trainer& trainer, const std::ve
   const bool per_token = c.spec().head_input == model::HeadInput::HEAD_INPUT_TOKENS;
   const size_t N = size_t(c.head_outputs());
   std::vector<std::vector<float>> out(n);
-  double loss_sum = 0;
+  double loss_sum = 0, weight_sum = 0;
   for (size_t start = 0; start < n; start += size_t(batch_size)) {
     const size_t end = std::min(n, start + size_t(batch_size));
     std::vector<const text::Encoding*> encodings;
@@ -49,15 +49,23 @@ std::vector<std::vector<float>> predict_features(Trainer& trainer, const std::ve
       encodings.push_back(&features[order[i]].encoding);
     }
     const model::EncoderInput input = model::make_encoder_input(encodings, c.pad_token_id);
-    std::vector<float> logits;
-    loss_sum += trainer.evaluate(input, batch_labels(c.task, batch, input.T), &logits) * double(end - start);
+    const std::vector<float> logits = logits_of(input);
+    std::vector<float> scratch(logits.size());
+    const std::vector<int32_t> labels = batch_labels(c.task, batch, input.T);
+    // The batch's mean, weighted by what it averages over (labelled tokens, or sequences), so the
+    // mean does not depend on the batch size.
+    const double weight = c.task == model::Task::TASK_TOKEN_CLASSIFICATION
+                              ? double(std::count_if(labels.begin(), labels.end(), [](int32_t y) { return y >= 0; }))
+                              : double(end - start);
+    loss_sum += task_loss(c, scratch, logits, input.B, input.T, labels) * weight;
+    weight_sum += weight;
     for (size_t i = start; i < end; ++i) {
       const size_t rows = per_token ? features[order[i]].encoding.ids.size() : 1;
       const size_t at = (i - start) * (per_token ? size_t(input.T) : 1) * N;
       out[order[i]].assign(logits.begin() + long(at), logits.begin() + long(at + rows * N));
     }
   }
-  if (mean_loss) *mean_loss = n ? loss_sum / double(n) : 0;
+  if (mean_loss) *mean_loss = weight_sum > 0 ? loss_sum / weight_sum : 0;
   return out;
 }
 
@@ -75,12 +83,10 @@ TaskData classification_data(const model::Model& model, const std::vector<Exampl
   d.examples = train.size();
   const int L = model.config.num_labels();
   const int32_t pad = model.config.pad_token_id;
-  d.evaluate = [ev, L, pad](Trainer& trainer, const std::vector<Feature>&, int batch_size) {
+  d.evaluate = [ev, L, pad](const HeadLogits& logits_of, const std::vector<Feature>&, int batch_size) {
     return evaluate_classifier(
         ev->texts, ev->labels, batch_size,
-        [&](const std::vector<const text::Encoding*>& batch) {
-          return trainer.predict(model::make_encoder_input(batch, pad));
-        },
+        [&](const std::vector<const text::Encoding*>& batch) { return logits_of(model::make_encoder_input(batch, pad)); },
         L);
   };
   return d;
@@ -105,11 +111,12 @@ TaskData token_classification_data(const model::Model& model, const std::vector<
   }
   auto gold = std::make_shared<std::vector<std::vector<std::string>>>();
   for (const TaggedSentence& s : eval) gold->push_back(s.tags);
-  d.evaluate = [first_pieces, gold, labels = model.config.labels](Trainer& trainer,
-                                                                  const std::vector<Feature>& eval_features,
-                                                                  int batch_size) {
+  d.evaluate = [first_pieces, gold, config = model.config](const HeadLogits& logits_of,
+                                                          const std::vector<Feature>& eval_features, int batch_size) {
+    const std::vector<std::string>& labels = config.labels;
     Metrics m;
-    const std::vector<std::vector<float>> logits = predict_features(trainer, eval_features, batch_size, &m.loss);
+    const std::vector<std::vector<float>> logits =
+        predict_features(config, logits_of, eval_features, batch_size, &m.loss);
     const size_t L = labels.size();
     std::vector<std::vector<std::string>> predicted;
     size_t words = 0, right = 0;
@@ -149,9 +156,11 @@ TaskData question_answering_data(const model::Model& model, const std::vector<Sq
     for (Feature& f : qa_features(*model.tokenizer, eval[i], max_length, doc_stride, uint32_t(i)))
       d.eval.push_back(std::move(f));
   auto questions = std::make_shared<std::vector<SquadQuestion>>(eval);
-  d.evaluate = [questions](Trainer& trainer, const std::vector<Feature>& eval_features, int batch_size) {
+  d.evaluate = [questions, config = model.config](const HeadLogits& logits_of,
+                                                  const std::vector<Feature>& eval_features, int batch_size) {
     Metrics m;
-    const std::vector<std::vector<float>> logits = predict_features(trainer, eval_features, batch_size, &m.loss);
+    const std::vector<std::vector<float>> logits =
+        predict_features(config, logits_of, eval_features, batch_size, &m.loss);
     // The windows of each question, through the pipeline's answer search (run_qa.py's
     // max_answer_length 30).
     std::vector<std::string> predictions(questions->size());

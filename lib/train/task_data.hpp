@@ -9,6 +9,7 @@
 #include <functional>
 #include <vector>
 
+#include "model/encoder.hpp"        // EncoderInput
 #include "model/model.hpp"          // Model
 #include "train/dataset.hpp"        // Example
 #include "train/metrics.hpp"        // Metrics
@@ -17,7 +18,8 @@
 
 namespace bert::train {
 
-class Trainer;
+// The task head's logits of a padded batch: the trainer's predict() or an Inference.
+using HeadLogits = std::function<std::vector<float>(const model::EncoderInput&)>;
 
 struct TaskData {
   std::vector<Feature> train, eval;
@@ -26,7 +28,7 @@ struct TaskData {
   size_t truncated = 0;                   // training examples cut to max_length
   // Metrics of the model on the evaluation features (`eval` above, loss included), predicting
   // `batch_size` features at a time.
-  std::function<Metrics(Trainer&, const std::vector<Feature>& eval, int batch_size)> evaluate;
+  std::function<Metrics(const HeadLogits&, const std::vector<Feature>& eval, int batch_size)> evaluate;
 };
 
 TaskData classification_data(const model::Model& model, const std::vector<Example>& train,
@@ -38,7 +40,8 @@ TaskData question_answering_data(const model::Model& model, const std::vector<Sq
 
 // Predictions of every feature (rows × outputs of the task head) and the mean loss over the
 // batches, longest features first.
-std::vector<std::vector<float>> predict_features(Trainer& trainer, const std::vector<Feature>& features,
-                                                 int batch_size, double* mean_loss);
+std::vector<std::vector<float>> predict_features(const model::BertConfig& config, const HeadLogits& logits_of,
+                                                 const std::vector<Feature>& features, int batch_size,
+                                                 double* mean_loss);
 
 }  // namespace bert::train

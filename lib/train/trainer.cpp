@@ -96,35 +96,6 @@ size_t Trainer::label_count(const model::EncoderInput& batch) const {
   }
 }
 
-double Trainer::task_loss(std::vector<float>& d_logits, const std::vector<float>& logits,
-                          const model::EncoderInput& batch, std::span<const int32_t> labels, float loss_scale) const {
-  const model::BertConfig& c = model_.config;
-  const int N = c.head_outputs();
-  if (c.task != model::Task::TASK_QUESTION_ANSWERING) {
-    // Sequence classification: one label per sequence; token classification: one per token, -100
-    // (padding, special tokens, later sub-words) ignored, as torch's CrossEntropyLoss has it.
-    for (int32_t y : labels)
-      if ((y < 0 && y != kIgnoreLabel) || y >= N) fail_input("label id {} is outside 0..{}", y, N - 1);
-    return cross_entropy(d_logits, logits, labels, N, settings_.class_weights, loss_scale);
-  }
-  // BertForQuestionAnswering: (CE(start) + CE(end)) / 2, each a softmax over all T positions;
-  // positions are clamped to [0, T] and T is ignored (a negative position counts as 0, as in torch).
-  const int B = batch.B, T = batch.T;
-  std::vector<float> z(size_t(B) * T), dz(size_t(B) * T);
-  std::vector<int32_t> y(static_cast<size_t>(B));
-  double loss = 0;
-  for (int which = 0; which < 2; ++which) {
-    for (int b = 0; b < B; ++b) {
-      const int32_t pos = labels[size_t(b) * 2 + size_t(which)];
-      y[size_t(b)] = pos < 0 ? 0 : pos < T ? pos : kIgnoreLabel;
-      for (int t = 0; t < T; ++t) z[size_t(b) * T + t] = logits[(size_t(b) * T + t) * 2 + size_t(which)];
-    }
-    loss += cross_entropy(dz, z, y, T, {}, loss_scale * 0.5f) / 2;
-    for (size_t i = 0; i < dz.size(); ++i) d_logits[i * 2 + size_t(which)] = dz[i];
-  }
-  return loss;
-}
-
 double Trainer::accumulate(const model::EncoderInput& batch, std::span<const int32_t> labels, float loss_scale,
                            std::vector<float>* logits_out) {
   const model::BertConfig& c = model_.config;
@@ -134,7 +105,7 @@ double Trainer::accumulate(const model::EncoderInput& batch, std::span<const int
   const float* rows = forward_head_input(batch, true, seed);
   std::vector<float> logits(size_t(R) * N), d_logits(size_t(R) * N);
   model::linear_head_forward(logits.data(), rows, R, c, model_.weights, nullptr);
-  const double loss = task_loss(d_logits, logits, batch, labels, loss_scale);
+  const double loss = train::task_loss(c, d_logits, logits, batch.B, batch.T, labels, settings_.class_weights, loss_scale);
 
   std::vector<float> d_rows(size_t(R) * C, 0.f);
   model::linear_head_backward(d_rows.data(), g_, d_logits.data(), rows, R, c, model_.weights);
@@ -222,7 +193,7 @@ std::vector<float> Trainer::predict(const model::EncoderInput& batch) {
 double Trainer::evaluate(const model::EncoderInput& batch, std::span<const int32_t> labels, std::vector<float>* logits) {
   BERT_CHECK(labels.size() == label_count(batch));
   std::vector<float> z = predict(batch), dz(z.size());
-  const double loss = task_loss(dz, z, batch, labels, 1.f);
+  const double loss = train::task_loss(model_.config, dz, z, batch.B, batch.T, labels, settings_.class_weights);
   if (logits) *logits = std::move(z);
   return loss;
 }

@@ -13,12 +13,9 @@
 #include "model/encoder.hpp"  // Encoder, EncoderInput
 #include "model/model.hpp"    // Model
 #include "train/adamw.hpp"    // AdamWSettings, Schedule
+#include "train/loss.hpp"     // kIgnoreLabel, task_loss
 
 namespace bert::train {
-
-// A label that takes no loss (torch's ignore_index): special tokens and later sub-words in token
-// classification.
-inline constexpr int32_t kIgnoreLabel = -100;
 
 struct TrainerSettings {
   AdamWSettings adamw;               // adamw.lr is the peak learning rate
@@ -72,8 +69,6 @@ class Trainer {
   const float* forward_head_input(const model::EncoderInput& batch, bool training, uint64_t dropout_seed);
   int head_rows(const model::EncoderInput& batch) const;
   size_t label_count(const model::EncoderInput& batch) const;
-  double task_loss(std::vector<float>& d_logits, const std::vector<float>& logits, const model::EncoderInput& batch,
-                   std::span<const int32_t> labels, float loss_scale) const;
 
   model::Model& model_;
   TrainerSettings settings_;
