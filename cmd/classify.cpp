@@ -4,7 +4,10 @@
 #include <memory>
 
 #include "command.hpp"
+#include <fmt/ranges.h>  // fmt::join
+
 #include "core/output.hpp"
+#include "core/record.hpp"
 #include "model/inference.hpp"
 #include "model_pipeline.hpp"
 
@@ -52,53 +55,31 @@ void run_classify(const ClassifyOptions& o) {
   std::string line;
   auto emit = [&](Record& r) {
     const std::vector<float>& s = r.result;
-    const int best = bert::model::top_k(s, 1)[0];
-    line.clear();
     // Multi-label: every label at or above the threshold (probabilities; logits compare with 0).
-    std::vector<int> chosen;
+    std::vector<std::string> chosen;
     if (c.multi_label)
       for (int j = 0; j < L; ++j)
-        if (s[size_t(j)] >= (o.raw ? 0.f : o.threshold)) chosen.push_back(j);
+        if (s[size_t(j)] >= (o.raw ? 0.f : o.threshold)) chosen.push_back(c.labels[size_t(j)]);
+    const int best = bert::model::top_k(s, 1)[0];
+    bert::Record rec;
+    if (c.multi_label && o.format == "jsonl")
+      rec.add("labels", chosen);
+    else if (c.multi_label)  // tsv: one column for the labels that apply
+      rec.add("labels", fmt::format("{}", fmt::join(chosen, ",")));
+    else
+      rec.add("label", c.labels[size_t(best)]).add("score", s[size_t(best)]);
     if (o.format == "jsonl") {
-      if (c.multi_label) {
-        line += "{\"labels\":[";
-        for (size_t k = 0; k < chosen.size(); ++k) {
-          if (k) line += ',';
-          bert::append_json_string(line, c.labels[size_t(chosen[k])]);
-        }
-        line += "],\"scores\":{";
-      } else {
-        line += "{\"label\":";
-        bert::append_json_string(line, c.labels[size_t(best)]);
-        line += ",\"score\":";
-        bert::append_float(line, s[size_t(best)]);
-        line += ",\"scores\":{";
-      }
-      for (int j = 0; j < L; ++j) {
-        if (j) line += ',';
-        bert::append_json_string(line, c.labels[size_t(j)]);
-        line += ':';
-        bert::append_float(line, s[size_t(j)]);
-      }
-      line += "}}\n";
-    } else {
-      if (c.multi_label) {
-        for (size_t k = 0; k < chosen.size(); ++k) {
-          if (k) line += ',';
-          line += c.labels[size_t(chosen[k])];
-        }
-      } else {
-        line += c.labels[size_t(best)];
-        line += '\t';
-        bert::append_float(line, s[size_t(best)]);
-      }
-      if (o.all_scores || c.multi_label)
-        for (int j = 0; j < L; ++j) {
-          line += '\t';
-          bert::append_float(line, s[size_t(j)]);
-        }
-      line += '\n';
+      bert::Record scores;
+      for (int j = 0; j < L; ++j) scores.add(c.labels[size_t(j)], s[size_t(j)]);
+      rec.add("scores", std::move(scores));
+    } else if (o.all_scores || c.multi_label) {
+      rec.add("scores", std::span<const float>(s));
     }
+    line.clear();
+    if (o.format == "jsonl")
+      bert::append_jsonl(line, rec);
+    else
+      bert::append_tsv(line, rec);
     out.write(line);
     if (r.last_in_chunk) out.flush();
   };

@@ -4,6 +4,7 @@
 
 #include "command.hpp"
 #include "core/output.hpp"
+#include "core/record.hpp"
 #include "model/inference.hpp"
 #include "model_pipeline.hpp"
 
@@ -74,12 +75,11 @@ void run_fill_mask(const FillMaskOptions& o) {
   auto emit = [&](Record& r) {
     line.clear();
     if (!r.error.empty()) {
-      if (o.format == "jsonl") {
-        line += "{\"error\":";
-        bert::append_json_string(line, r.error);
-        line += '}';
-      }
-      out.write(line + "\n");
+      if (o.format == "jsonl")
+        bert::append_jsonl(line, bert::Record().add("error", r.error));
+      else
+        line += '\n';
+      out.write(line);
       if (r.last_in_chunk) out.flush();
       return;
     }
@@ -94,22 +94,18 @@ void run_fill_mask(const FillMaskOptions& o) {
       return tok.decode(ids, single);
     };
     if (o.format == "jsonl") {
-      line += "{\"masks\":[";
-      for (size_t k = 0; k < r.result.size(); ++k) {
-        const MaskResult& m = r.result[k];
-        line += fmt::format("{}{{\"position\":{},\"predictions\":[", k ? "," : "", m.position);
-        for (size_t p = 0; p < m.predictions.size(); ++p) {
-          line += p ? ",{\"token\":" : "{\"token\":";
-          bert::append_json_string(line, tok.token(m.predictions[p].id));
-          line += fmt::format(",\"id\":{},\"score\":", m.predictions[p].id);
-          bert::append_float(line, m.predictions[p].score);
-          line += ",\"sequence\":";
-          bert::append_json_string(line, sequence(m.position, m.predictions[p].id));
-          line += '}';
-        }
-        line += "]}";
+      bert::Record::List masks;
+      for (const MaskResult& m : r.result) {
+        bert::Record::List predictions;
+        for (const auto& p : m.predictions)
+          predictions.push_back(bert::Record()
+                                    .add("token", tok.token(p.id))
+                                    .add("id", p.id)
+                                    .add("score", p.score)
+                                    .add("sequence", sequence(m.position, p.id)));
+        masks.push_back(bert::Record().add("position", m.position).add("predictions", std::move(predictions)));
       }
-      line += "]}\n";
+      bert::append_jsonl(line, bert::Record().add("masks", std::move(masks)));
     } else {
       // The text with every mask filled by its best prediction, then per mask "token score ...".
       std::vector<int32_t> filled = r.encoding.ids;
