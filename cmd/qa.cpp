@@ -12,6 +12,8 @@
 #include "pipeline/question_answering.hpp"
 #include "pipeline/windows.hpp"
 #include "text/utf8.hpp"
+#include "core/file.hpp"             // MemFile
+#include "train/task_datasets.hpp"  // read_squad
 
 namespace bertctl {
 
@@ -42,6 +44,27 @@ size_t question_tokens(const bert::text::Encoding& e) {
   return n > 0 ? n - 1 : 0;  // without [CLS] and the first [SEP]
 }
 
+// --input-format squad: the questions of SQuAD JSON files become JSON Lines on an in-memory file
+// that the pipeline reads like any input; `ids` receives their ids, in order.
+bert::MemFile squad_as_jsonl(QaOptions& o, std::vector<std::string>& ids) {
+  bert::MemFile file("squad");
+  std::string line;
+  for (const std::string& path : o.input.inputs.empty() ? std::vector<std::string>{"-"} : o.input.inputs) {
+    if (path == "-") bert::fail_usage("--input-format squad reads SQuAD JSON files, not standard input");
+    for (const auto& q : bert::train::read_squad(path)) {
+      ids.push_back(q.id);
+      line.clear();
+      bert::append_jsonl(line, bert::Record().add("question", q.question).add("context", q.context));
+      file.write(line);
+    }
+  }
+  o.input.inputs = {file.path()};
+  o.input.input_format = "jsonl";
+  o.input.text_field = "question";
+  o.input.pair_field = "context";
+  return file;
+}
+
 void run_qa(QaOptions o) {
   bert::model::Model model = load_model_for(o.model);
   require_task(model, o.model, bert::model::Task::TASK_QUESTION_ANSWERING, "a question-answering model",
@@ -51,6 +74,9 @@ void run_qa(QaOptions o) {
                                             : std::min(encode_options_for(o.model, model, "qa").max_length, 384);
   const int stride = o.doc_stride >= 0 ? o.doc_stride : std::min(window / 2, 128);
   if (stride >= window) bert::fail_usage("--doc-stride {} must be below the window of {} tokens", stride, window);
+  std::vector<std::string> ids;  // --input-format squad: each record's question id
+  bert::MemFile squad;
+  if (o.input.input_format == "squad") squad = squad_as_jsonl(o, ids);
   bert::text::EncodeOptions eo;
   eo.word_ids = true;
   o.input.keep_texts = true;
@@ -95,6 +121,7 @@ void run_qa(QaOptions o) {
   std::string line;
   auto emit = [&](Record& r) {
     line.clear();
+    const std::string* id = ids.empty() ? nullptr : &ids.at(size_t(r.line_number - 1));
     if (!r.error.empty()) {
       if (o.format == "jsonl") bert::append_jsonl(line, bert::Record().add("error", r.error));
       else line += '\n';
@@ -103,13 +130,22 @@ void run_qa(QaOptions o) {
       const std::vector<uint32_t>* b = o.offsets == "bytes" ? &bytes : nullptr;
       bert::Record::List answers;
       for (const auto& a : r.result) answers.push_back(answer_record(a, b));
-      if (o.format == "jsonl" && o.answer.top_k == 1 && answers.size() == 1)
+      if (o.format == "jsonl" && id) {  // SQuAD: the question's id with its answer(s)
+        bert::Record rec;
+        rec.add("id", *id);
+        if (o.answer.top_k == 1 && answers.size() == 1)
+          for (const auto& f : answers.front().fields()) rec.add_value(f.key, f.value);
+        else
+          rec.add("answers", std::move(answers));
+        bert::append_jsonl(line, rec);
+      } else if (o.format == "jsonl" && o.answer.top_k == 1 && answers.size() == 1)
         bert::append_jsonl(line, answers.front());
       else if (o.format == "jsonl")
         bert::append_jsonl(line, answers);
       else {
-        // tsv: answer, score, start, end; again for every further answer.
+        // tsv: answer, score, start, end; again for every further answer (after the id for SQuAD).
         bert::Record row;
+        if (id) row.add("id", *id);
         for (const auto& a : r.result)
           row.add("answer", a.text).add("score", a.score).add("start", b ? bytes[a.start] : a.start).add(
               "end", b ? bytes[a.end] : a.end);

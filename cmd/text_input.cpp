@@ -19,9 +19,9 @@ void add_text_input_options(CLI::App& app, TextInputOptions& o, bool tables, Pai
   if (pairs == PairInput::PAIRS_ALWAYS) {
     o.pair = true;
     app.add_option("--input-format", o.input_format,
-                   "Input: text (the two texts of a line separated by a tab), jsonl, or csv/tsv (a header line, "
-                   "then one record per line)")
-        ->check(CLI::IsMember({"text", "jsonl", "csv", "tsv"}))
+                   "Input: text (the two texts of a line separated by a tab), jsonl, csv/tsv (a header line, "
+                   "then one record per line), or squad (SQuAD JSON files)")
+        ->check(CLI::IsMember({"text", "jsonl", "csv", "tsv", "squad"}))
         ->capture_default_str();
     app.add_option("--text-field,--text-column", o.text_field,
                    "jsonl: field holding the first text; csv/tsv: its column (header name or 0-based index)")

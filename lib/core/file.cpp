@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <random>
+#include <utility>
 
 #include "core/error.hpp"   // fail_io
 #include "core/output.hpp"  // BrokenPipe
@@ -352,5 +353,34 @@ void AtomicFile::commit_direct() {
   file_ = nullptr;
   if (rc != 0) fail_io("cannot write {}: {}", path_, errno_text());
 }
+
+MemFile::MemFile(const char* name) : fd_(::memfd_create(name, MFD_CLOEXEC)) {
+  if (fd_ < 0) fail_io("cannot create an in-memory file: {}", std::strerror(errno));
+}
+
+MemFile::~MemFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+MemFile::MemFile(MemFile&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+
+MemFile& MemFile::operator=(MemFile&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+void MemFile::write(std::string_view data) {
+  for (size_t done = 0; done < data.size();) {
+    const ssize_t n = ::write(fd_, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail_io("cannot write an in-memory file: {}", std::strerror(errno));
+    done += size_t(n);
+  }
+}
+
+std::string MemFile::path() const { return "/proc/self/fd/" + std::to_string(fd_); }
 
 }  // namespace bert

@@ -10,6 +10,7 @@
 #include <cstddef>     // size_t
 #include <cstdio>      // FILE
 #include <string>
+#include <string_view>
 
 namespace bert {
 
@@ -84,6 +85,22 @@ void remove_pending_temporaries() noexcept;
 void install_mapped_file_fault_handler(const char* command, void (*flush_done)() noexcept);
 
 bool file_exists(const std::string& path);
+
+// An anonymous in-memory file (memfd) that other code can open by path(), /proc/self/fd/N: data a
+// command makes itself (SQuAD questions as JSON Lines) read through the same input path as a file.
+class MemFile {
+ public:
+  MemFile() = default;
+  explicit MemFile(const char* name);  // throws ERROR_IO
+  ~MemFile();
+  MemFile(MemFile&& other) noexcept;
+  MemFile& operator=(MemFile&& other) noexcept;
+  void write(std::string_view data);  // appends; throws ERROR_IO
+  std::string path() const;
+
+ private:
+  int fd_ = -1;
+};
 // Whether writing PATH would replace a regular file or directory the user has (what --force is
 // for); a device, FIFO, "-" or a path that does not exist replaces nothing.
 bool output_would_replace(const std::string& path);

@@ -38,6 +38,7 @@ class Record {
   Record& add(std::string_view key, std::vector<std::string> v) { return put(key, std::move(v)); }
   Record& add(std::string_view key, List v) { return put(key, std::move(v)); }
   Record& add(std::string_view key, Record v) { return put(key, std::make_shared<const Record>(std::move(v))); }
+  Record& add_value(std::string_view key, Value v) { return put(key, std::move(v)); }
 
   const std::vector<Field>& fields() const { return fields_; }
   bool empty() const { return fields_.empty(); }

@@ -142,6 +142,36 @@ TEST_CASE("qa: every answer of every configuration matches transformers' pipelin
   MESSAGE("qa cli: " << answers << " answers exact, max score diff " << worst);
 }
 
+TEST_CASE("qa --input-format squad: every question of the file, in order, with its id") {
+  const auto qa = shared_path("fixtures/tasks/tiny-uncased-qa");
+  const std::string squad = (bert::test::testdata_path("tasks") / "tiny-squad.json").string();
+  const json doc = bert::test::read_json(squad);
+  std::string lines;
+  std::vector<std::string> ids;
+  for (const json& article : doc["data"])
+    for (const json& p : article["paragraphs"])
+      for (const json& q : p["qas"]) {
+        lines += q["question"].get<std::string>() + "\t" + p["context"].get<std::string>() + "\n";
+        ids.push_back(q["id"].get<std::string>());
+      }
+  auto from_squad = run_bertctl({"qa", "-m", qa.string(), "--input-format", "squad", squad});
+  auto from_lines = run_bertctl({"qa", "-m", qa.string()}, lines);
+  REQUIRE(from_squad.exit_code == 0);
+  REQUIRE(from_lines.exit_code == 0);
+  const auto a = bert::test::parse_jsonl(from_squad.out), b = bert::test::parse_jsonl(from_lines.out);
+  REQUIRE(a.size() == ids.size());
+  REQUIRE(b.size() == ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    CHECK(a[i]["id"] == ids[i]);
+    json without_id = a[i];
+    without_id.erase("id");
+    CHECK(without_id == b[i]);
+  }
+  auto r = run_bertctl({"qa", "-m", qa.string(), "--input-format", "squad"}, "{}");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--input-format squad reads SQuAD JSON files, not standard input") != std::string::npos);
+}
+
 TEST_CASE("ner and qa: bad input gets one clear line and a non-zero exit") {
   const auto ner = shared_path("fixtures/tasks/tiny-uncased-ner");
   const auto qa = shared_path("fixtures/tasks/tiny-uncased-qa");
