@@ -4,7 +4,7 @@
 # Hugging Face tokenizers on the same shapes and weights in the same run, plus oneDNN's own matmul
 # rate on the model's shapes. Prints one JSON line per measurement and a table of ratios at the end.
 #
-# usage: bench/run.sh [SECTION...]     sections: tok base int8 minilm text start train (default: all)
+# usage: bench/run.sh [SECTION...]     sections: tok base int8 minilm text tasks start train (default: all)
 # The machine comes first (bertctl info --cpu and the CPU's flags), and before each forward shape the
 # oneDNN kernels its steady state runs, so a figure always says what made it. BERTCTL_MAX_ISA caps
 # bertctl (not ONNX Runtime or PyTorch) as everywhere.
@@ -22,7 +22,7 @@ rounds=${ROUNDS:-3}  # interleaved rounds of bertctl and ONNX Runtime per shape
 build=${BUILD:-$repo/build-bench}
 work=$build/bench-data
 sections=("$@")
-[ ${#sections[@]} -gt 0 ] || sections=(tok base int8 minilm text start train)
+[ ${#sections[@]} -gt 0 ] || sections=(tok base int8 minilm text tasks start train)
 has() { local s; for s in "${sections[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 log() { echo "bench: $*" >&2; }
 results=$work/results.jsonl
@@ -153,6 +153,61 @@ if has text; then
   done
 fi
 
+# ---- ner and qa on BERT-base shapes: the whole command (tokenizing, windows, decoding, output) -------
+# ner: the corpus lines of `text`, windows of 512; qa: XQuAD-en's 1,190 questions with their contexts,
+# windows of 384 sharing 128. ONNX Runtime runs the same encoder on the batches these make (32
+# windows padded to the longest); its decoding (argmax and grouping, span search) is not counted, so
+# the ratio favours it. Weights are random: speed does not depend on them.
+if has tasks; then
+  ner=$work/bert-base-ner.gguf qa=$work/bert-base-qa.gguf
+  [ -f "$ner" ] || "$bertctl" init --vocab "$vocab" --task token-classification \
+    --labels O,B-PER,I-PER,B-ORG,I-ORG,B-LOC,I-LOC,B-MISC,I-MISC -o "$ner" >/dev/null
+  [ -f "$qa" ] || "$bertctl" init --vocab "$vocab" --task question-answering -o "$qa" >/dev/null
+  lines=$work/text-lines.txt
+  [ -f "$lines" ] || cat "$shared"/corpus/english/*.txt | tr -d '\r' | grep -v '^[[:space:]]*$' |
+    awk 'NR % 113 == 0' >"$lines"
+  pairs=$work/xquad-pairs.txt
+  [ -f "$pairs" ] || python3 -c 'import json,sys
+for a in json.load(open(sys.argv[1]))["data"]:
+  for p in a["paragraphs"]:
+    for q in p["qas"]: print(q["question"].replace("\t"," ") + "\t" + p["context"].replace("\t"," ").replace("\n"," "))' \
+    "$shared/data/qa/xquad/xquad.en.json" >"$pairs"
+  # batch_shapes FILE ARGS...: "T:count,..." of batches of 32 consecutive inputs padded to the longest.
+  batch_shapes() {
+    local f=$1; shift
+    "$bertctl" tokenize --vocab "$vocab" --format ids "$@" "$f" |
+      awk '{ if (NF > mx) mx = NF } NR % 32 == 0 { print mx; mx = 0 } END { if (NR % 32) print mx }' |
+      sort -n | uniq -c | awk '{ printf "%s%d:%d", (NR > 1 ? "," : ""), $2, $1 }'
+  }
+  ort_seconds() {  # SHAPES: ONNX Runtime's time for those batches
+    local shapes=$1 distinct times
+    distinct=$(tr ',' '\n' <<<"$shapes" | cut -d: -f1 | awk '{ printf "%s32x%d", (NR > 1 ? "," : ""), $1 }')
+    times=$(NODE_PATH=$peers/node_modules node "$shared/bench/ort_bench.mjs" --model "$peers/models/bert_base.onnx" \
+      --threads "$threads" --shapes "$distinct" --runs 3 --min-time 0 --warmup 1 2>/dev/null |
+      sed -E 's/.*"seq":([0-9]+).*"median_ms":([0-9.]+).*/\1 \2/')
+    awk -v shapes="$shapes" 'BEGIN { n = split(shapes, a, ","); for (i = 1; i <= n; i++) { split(a[i], b, ":"); c[b[1]] = b[2] } }
+      { t += c[$1] * $2 } END { printf "%.3f", t / 1000 }' <<<"$times"
+  }
+  ner_shapes=$(batch_shapes "$lines" --max-length 512)
+  qa_shapes=$(batch_shapes "$pairs" --pair --max-length 384)
+  for ((r = 1; r <= rounds; r++)); do
+    for task in ner qa; do
+      if [ $task = ner ]; then cmd=(ner -m "$ner" "$lines"); input=$lines shapes=$ner_shapes
+      else cmd=(qa -m "$qa" --max-length 384 "$pairs"); input=$pairs shapes=$qa_shapes; fi
+      n=$(wc -l <"$input")
+      start=$(date +%s.%N)
+      "$bertctl" "${cmd[@]}" -b 32 -t "$threads" >/dev/null 2>&1
+      end=$(date +%s.%N)
+      emit "$(awk -v n="$n" -v s="$start" -v e="$end" -v t="$task" -v r="$r" 'BEGIN {
+        printf "{\"impl\":\"bertctl\",\"bench\":\"%s\",\"lines\":%d,\"seconds\":%.3f,\"seq_per_s\":%.3f,\"round\":%d}", t, n, e - s, n / (e - s), r }')"
+      if $peer_ort; then
+        total=$(ort_seconds "$shapes")
+        emit "{\"peer\":\"onnxruntime-node\",\"bench\":\"$task\",\"lines\":$n,\"seconds\":$total,\"seq_per_s\":$(awk -v n="$n" -v t="$total" 'BEGIN { printf "%.3f", n / t }'),\"round\":$r}"
+      fi
+    done
+  done
+fi
+
 # ---- start-up: process start to the first output line of classify, one line ---------------------------
 if has start; then
   cls=$work/bert-base-cls.gguf cls8=$work/bert-base-cls-int8.gguf
@@ -237,6 +292,9 @@ awk '
   /"bench":"real-text"/ { r = num($0, "round")
     if ($0 ~ /bertctl/) { m = str($0, "model"); text_r[m, r] = num($0, "seq_per_s"); text_rounds[m] = text_rounds[m] " " r }
     else text_r["ort", r] = num($0, "seq_per_s") }
+  /"bench":"(ner|qa)"/ { r = num($0, "round"); t = str($0, "bench")
+    if ($0 ~ /bertctl/) { task_r[t, r] = num($0, "seq_per_s"); task_rounds[t] = task_rounds[t] " " r }
+    else task_r[t "-ort", r] = num($0, "seq_per_s") }
   /"bench":"machine"/ { printf "machine: %s; has %s; oneDNN %s%s\n", str($0, "cpu"), has_list($0), str($0, "onednn"),
     str($0, "cap") != "none" ? "; capped at " str($0, "cap") : "" }
   /"bench":"kernels"/ { printf "kernels %s %s: %s\n", str($0, "model"), str($0, "shape"), str($0, "kernels") }
@@ -258,6 +316,9 @@ awk '
     for (m in text_rounds) { vs = ratios(text_r, m, text_r, "ort", text_rounds[m])
       printf "real text %-26s %7.2f seq/s%s\n", m, median(values(text_r, m, text_rounds[m])),
         vs != "" ? sprintf("  vs ORT (padded batches) %.2fx (rounds:%s)", median(vs), vs) : "" }
+    for (t in task_rounds) { vs = ratios(task_r, t, task_r, t "-ort", task_rounds[t])
+      printf "%-3s (whole command) %7.2f inputs/s%s\n", t, median(values(task_r, t, task_rounds[t])),
+        vs != "" ? sprintf("  vs ORT encoder only %.2fx (rounds:%s)", median(vs), vs) : "" }
     for (c in train_rounds) { vs = ratios(tr_r, c, pt_r, c, train_rounds[c])
       printf "train %-6s %6.2f examples/s, peak %d MB%s\n", c, median(values(tr_r, c, train_rounds[c])), trm[c],
         vs != "" ? sprintf("  vs PyTorch %.2fx (rounds:%s; peak %d MB)", median(vs), vs, ptm[c]) : "" }

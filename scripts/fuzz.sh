@@ -14,11 +14,11 @@ dir=build-fuzz
 CXX=clang++ CC=clang cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBERTCTL_FUZZ=ON >/dev/null
 cmake --build "$dir" --target fuzzers -j "$(nproc)"
 
-declare -A dict=([safetensors]=json [config_json]=json [json]=json [tokenizer_files]=json
+declare -A dict=([safetensors]=json [config_json]=json [json]=json [tokenizer_files]=json [task_data]=json
                  [pickle]=pickle [torch_checkpoint]=pickle [gguf]=gguf)
 found=0
 printf '%-17s %12s %8s %8s  %s\n' harness executions edges features findings
-for name in safetensors torch_checkpoint pickle gguf config_json tokenizer_files tokenize_line dataset json; do
+for name in safetensors torch_checkpoint pickle gguf config_json tokenizer_files tokenize_line dataset json task_data; do
   corpus=$dir/corpus/$name
   findings=$dir/findings/$name
   mkdir -p "$corpus" "$findings"
