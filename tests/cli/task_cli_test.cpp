@@ -172,6 +172,33 @@ TEST_CASE("qa --input-format squad: every question of the file, in order, with i
   CHECK(r.err.find("--input-format squad reads SQuAD JSON files, not standard input") != std::string::npos);
 }
 
+TEST_CASE("convert: token-classification and QA checkpoints to our file and back to Hugging Face, same output") {
+  bert::test::TempDir tmp;
+  const std::string text = "Angela Merkel met Emmanuel Macron in Berlin on Tuesday.\n";
+  const std::string pair = "Who met Macron?\tAngela Merkel met Emmanuel Macron in Berlin on Tuesday.\n";
+  for (const char* name : {"tiny-uncased-ner", "tiny-uncased-qa"}) {
+    INFO(name);
+    const auto dir = shared_path(std::string("fixtures/tasks/") + name);
+    const std::string gguf = (tmp / (std::string(name) + ".gguf")).string();
+    const std::string hf = (tmp / (std::string(name) + "-hf")).string();
+    REQUIRE(run_bertctl({"convert", dir.string(), "-o", gguf}).exit_code == 0);
+    REQUIRE(run_bertctl({"convert", gguf, "--to", "hf", "-o", hf}).exit_code == 0);
+    const bool ner = std::string(name).ends_with("ner");
+    auto out = [&](const std::string& model) {
+      auto r = ner ? run_bertctl({"ner", "-m", model, "--aggregation", "none"}, text) : run_bertctl({"qa", "-m", model, "-k", "3"}, pair);
+      REQUIRE(r.exit_code == 0);
+      return r.out;
+    };
+    const std::string want = out(dir.string());
+    CHECK(!want.empty());
+    CHECK(out(gguf) == want);
+    CHECK(out(hf) == want);
+    const json config = bert::test::read_json(std::filesystem::path(hf) / "config.json");
+    CHECK(config["architectures"][0] == (ner ? "BertForTokenClassification" : "BertForQuestionAnswering"));
+    if (ner) CHECK(config["id2label"]["1"] == "B-PER");
+  }
+}
+
 TEST_CASE("ner and qa: bad input gets one clear line and a non-zero exit") {
   const auto ner = shared_path("fixtures/tasks/tiny-uncased-ner");
   const auto qa = shared_path("fixtures/tasks/tiny-uncased-qa");
