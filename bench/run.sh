@@ -10,7 +10,8 @@
 # bertctl (not ONNX Runtime or PyTorch) as everywhere.
 # env:   BERTCTL_SHARED (../shared), PEERS_DIR (~/.cache/bertctl-peers), THREADS (default 2),
 #        MIN_TIME (seconds per shape and round, default 3), ROUNDS (interleaved rounds of bertctl and
-#        ONNX Runtime per shape, default 3), BUILD (build directory, default build-bench)
+#        ONNX Runtime per shape, default 3), BUILD (build directory, default build-bench),
+#        TASK_LINES (inputs of the tasks section, default 512)
 # Run it on a quiet machine; compare the ratios it prints (measured back to back), not absolutes.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -154,8 +155,8 @@ if has text; then
 fi
 
 # ---- ner and qa on BERT-base shapes: the whole command (tokenizing, windows, decoding, output) -------
-# ner: the corpus lines of `text`, windows of 512; qa: XQuAD-en's 1,190 questions with their contexts,
-# windows of 384 sharing 128. ONNX Runtime runs the same encoder on the batches these make (32
+# ner: the first TASK_LINES (default 512) corpus lines of `text`, windows of 512; qa: the first
+# TASK_LINES / 2 of XQuAD-en's questions with their contexts, windows of 384 sharing 128. ONNX Runtime runs the same encoder on the batches these make (32
 # windows padded to the longest); its decoding (argmax and grouping, span search) is not counted, so
 # the ratio favours it. Weights are random: speed does not depend on them.
 if has tasks; then
@@ -163,15 +164,18 @@ if has tasks; then
   [ -f "$ner" ] || "$bertctl" init --vocab "$vocab" --task token-classification \
     --labels O,B-PER,I-PER,B-ORG,I-ORG,B-LOC,I-LOC,B-MISC,I-MISC -o "$ner" >/dev/null
   [ -f "$qa" ] || "$bertctl" init --vocab "$vocab" --task question-answering -o "$qa" >/dev/null
-  lines=$work/text-lines.txt
-  [ -f "$lines" ] || cat "$shared"/corpus/english/*.txt | tr -d '\r' | grep -v '^[[:space:]]*$' |
-    awk 'NR % 113 == 0' >"$lines"
-  pairs=$work/xquad-pairs.txt
-  [ -f "$pairs" ] || python3 -c 'import json,sys
+  task_lines=${TASK_LINES:-512}
+  all_lines=$work/text-lines.txt lines=$work/ner-lines.txt
+  [ -f "$all_lines" ] || cat "$shared"/corpus/english/*.txt | tr -d '\r' | grep -v '^[[:space:]]*$' |
+    awk 'NR % 113 == 0' >"$all_lines"
+  head -n "$task_lines" "$all_lines" >"$lines"
+  all_pairs=$work/xquad-pairs.txt pairs=$work/qa-pairs.txt
+  [ -f "$all_pairs" ] || python3 -c 'import json,sys
 for a in json.load(open(sys.argv[1]))["data"]:
   for p in a["paragraphs"]:
     for q in p["qas"]: print(q["question"].replace("\t"," ") + "\t" + p["context"].replace("\t"," ").replace("\n"," "))' \
-    "$shared/data/qa/xquad/xquad.en.json" >"$pairs"
+    "$shared/data/qa/xquad/xquad.en.json" >"$all_pairs"
+  head -n "$((task_lines / 2))" "$all_pairs" >"$pairs"
   # batch_shapes FILE ARGS...: "T:count,..." of batches of 32 consecutive inputs padded to the longest.
   batch_shapes() {
     local f=$1; shift
