@@ -70,8 +70,8 @@ void run_qa(QaOptions o) {
   require_task(model, o.model, bert::model::Task::TASK_QUESTION_ANSWERING, "a question-answering model",
                "fine-tune one with bertctl finetune --task question-answering");
   // transformers' defaults: windows of min(model_max_length, 384) tokens sharing min(window/2, 128).
-  const int window = o.model.max_length > 0 ? encode_options_for(o.model, model, "qa").max_length
-                                            : std::min(encode_options_for(o.model, model, "qa").max_length, 384);
+  const int limit = encode_options_for(o.model, model, "qa").max_length;
+  const int window = o.model.max_length > 0 ? limit : std::min(limit, 384);
   const int stride = o.doc_stride >= 0 ? o.doc_stride : std::min(window / 2, 128);
   if (stride >= window) bert::fail_usage("--doc-stride {} must be below the window of {} tokens", stride, window);
   std::vector<std::string> ids;  // --input-format squad: each record's question id

@@ -33,8 +33,8 @@ bool word_chars(const text::Encoding& w, int32_t word, uint32_t& start, uint32_t
   return found;
 }
 
-std::string slice_chars(std::string_view text, uint32_t start, uint32_t end) {
-  const std::vector<uint32_t> at = text::utf8_char_starts(text);
+// text[start, end) in characters; `at` is utf8_char_starts(text).
+std::string slice_chars(std::string_view text, const std::vector<uint32_t>& at, uint32_t start, uint32_t end) {
   const size_t n = at.size() - 1;
   start = uint32_t(std::min<size_t>(start, n));
   end = uint32_t(std::min<size_t>(std::max(start, end), n));
@@ -48,6 +48,7 @@ std::vector<Answer> best_answers(std::string_view context, const std::vector<tex
                                  const std::vector<std::vector<float>>& end_logits, const AnswerOptions& o) {
   std::vector<Answer> answers;
   float null_score = 1e6f;
+  const std::vector<uint32_t> chars = text::utf8_char_starts(context);
   for (size_t k = 0; k < windows.size(); ++k) {
     const text::Encoding& w = windows[k];
     const size_t T = w.ids.size();
@@ -79,7 +80,7 @@ std::vector<Answer> best_answers(std::string_view context, const std::vector<tex
         a.start = w.offsets[s].first;
         a.end = w.offsets[e].second;
       }
-      a.text = slice_chars(context, a.start, a.end);
+      a.text = slice_chars(context, chars, a.start, a.end);
       answers.push_back(std::move(a));
     }
   }

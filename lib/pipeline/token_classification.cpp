@@ -1,9 +1,9 @@
 #include "pipeline/token_classification.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 #include "core/error.hpp"  // fail_usage
+#include "model/inference.hpp"  // softmax_inplace
 #include "text/utf8.hpp"   // utf8_char_starts, utf8_count
 
 namespace bert::pipeline {
@@ -118,14 +118,8 @@ Aggregation parse_aggregation(const std::string& name) {
 }
 
 std::vector<float> token_probabilities(std::span<const float> logits, int T, int L) {
-  std::vector<float> probs(size_t(T) * L);
-  for (int t = 0; t < T; ++t) {
-    const float* z = logits.data() + size_t(t) * L;
-    const double mx = *std::max_element(z, z + L);
-    double sum = 0;
-    for (int j = 0; j < L; ++j) sum += std::exp(double(z[j]) - mx);
-    for (int j = 0; j < L; ++j) probs[size_t(t) * L + j] = float(std::exp(double(z[j]) - mx) / sum);
-  }
+  std::vector<float> probs(logits.begin(), logits.begin() + long(T) * L);
+  for (int t = 0; t < T; ++t) model::softmax_inplace(std::span(probs).subspan(size_t(t) * L, size_t(L)));
   return probs;
 }
 

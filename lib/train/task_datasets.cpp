@@ -8,18 +8,9 @@
 #include "core/file.hpp"   // read_file
 #include "core/json.hpp"   // parse_json
 #include "text/utf8.hpp"   // utf8_find_invalid, utf8_char_starts
+#include "train/task_metrics.hpp"  // split_bio
 
 namespace bert::train {
-
-namespace {
-
-// "B-PER" → ('B', "PER"); "I-PER" → ('I', "PER"); others → (0, "").
-std::pair<char, std::string_view> bio(std::string_view tag) {
-  if (tag.size() > 2 && (tag[0] == 'B' || tag[0] == 'I') && tag[1] == '-') return {tag[0], tag.substr(2)};
-  return {0, {}};
-}
-
-}  // namespace
 
 ConllData read_conll(const std::string& path, const std::vector<std::string>& labels) {
   const std::string data = read_file(path);
@@ -55,8 +46,8 @@ ConllData read_conll(const std::string& path, const std::vector<std::string>& la
     if (word.empty() || tag.empty()) fail_input("{}:{}: empty {}", path, line_number, word.empty() ? "token" : "tag");
     if (!labels.empty() && std::find(labels.begin(), labels.end(), tag) == labels.end())
       fail_input("{}:{}: tag '{}' is not one of the labels ({} of them)", path, line_number, tag, labels.size());
-    if (auto [kind, type] = bio(tag); kind == 'I') {
-      const auto [pk, ptype] = bio(previous);
+    if (auto [kind, type] = split_bio(tag); kind == 'I') {
+      const auto [pk, ptype] = split_bio(previous);
       if (pk == 0 || ptype != type) {
         if (out.broken_bio++ == 0) out.first_broken_bio = fmt::format("{}:{}: {} after {}", path, line_number, tag, previous);
       }
@@ -82,7 +73,7 @@ std::vector<std::string> conll_labels(const std::vector<TaggedSentence>& sentenc
   tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
   // O first; then by type, B- before I-; other tags by name.
   auto key = [](const std::string& t) {
-    const auto [kind, type] = bio(t);
+    const auto [kind, type] = split_bio(t);
     return std::tuple(t != "O", kind ? std::string(type) : t, kind == 'I');
   };
   std::sort(tags.begin(), tags.end(), [&](const std::string& a, const std::string& b) { return key(a) < key(b); });

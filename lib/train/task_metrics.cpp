@@ -15,11 +15,6 @@ namespace bert::train {
 
 namespace {
 
-std::pair<char, std::string> split_tag(const std::string& tag) {
-  if (tag.size() > 2 && (tag[0] == 'B' || tag[0] == 'I') && tag[1] == '-') return {tag[0], tag.substr(2)};
-  return {'O', ""};
-}
-
 double f1_of(double p, double r) { return p + r > 0 ? 2 * p * r / (p + r) : 0.0; }
 
 std::vector<char32_t> code_points(std::string_view s) {
@@ -86,17 +81,22 @@ std::vector<std::string> normalized_tokens(std::string_view answer) {
 
 }  // namespace
 
+std::pair<char, std::string_view> split_bio(std::string_view tag) {
+  if (tag.size() > 2 && (tag[0] == 'B' || tag[0] == 'I') && tag[1] == '-') return {tag[0], tag.substr(2)};
+  return {0, {}};
+}
+
 std::vector<Entity> strict_entities(const std::vector<std::string>& tags) {
   std::vector<Entity> out;
   for (size_t i = 0; i < tags.size();) {
-    const auto [kind, type] = split_tag(tags[i]);
+    const auto [kind, type] = split_bio(tags[i]);
     if (kind != 'B') {
       ++i;
       continue;
     }
     size_t j = i + 1;
-    while (j < tags.size() && split_tag(tags[j]) == std::pair<char, std::string>{'I', type}) ++j;
-    out.push_back({type, i, j});
+    while (j < tags.size() && split_bio(tags[j]) == std::pair<char, std::string_view>{'I', type}) ++j;
+    out.push_back({std::string(type), i, j});
     i = j;
   }
   return out;

@@ -11,6 +11,7 @@
 #pragma once
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace bert::train {
@@ -20,6 +21,9 @@ struct Entity {
   size_t begin, end;  // [begin, end) in words
   bool operator==(const Entity&) const = default;
 };
+
+// "B-PER" → ('B', "PER"), "I-PER" → ('I', "PER"), anything else → (0, "").
+std::pair<char, std::string_view> split_bio(std::string_view tag);
 
 // The strict-IOB2 entities of one tag sequence.
 std::vector<Entity> strict_entities(const std::vector<std::string>& tags);
